@@ -1,0 +1,233 @@
+"""The one state model behind both protocols (REST /api and SOAP /sdk).
+
+Domain objects only: no wire format here. `rest.py` and `soap.py` translate this model to
+the vAPI JSON and to pyVmomi types; `engine.py` holds the rules (scan, stage, check,
+apply, maintenance mode, evacuation) and mutates the model under `World.lock`.
+
+Ids are the same in both protocols: a cluster is `domain-cN`, a host `host-N`, a VM
+`vm-N`, a datacenter `datacenter-N`, a folder `group-xN`; a SOAP managed object reference
+uses the same string as its moid.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Image:
+    """A software specification (desired, staged or installed image)."""
+
+    base_image: str                                   # e.g. "8.0.3-0.35.24280767"
+    add_on: tuple[str, str] | None = None             # (name, version)
+    components: dict[str, str] = field(default_factory=dict)   # name -> version
+    # hardware support (firmware): manager name -> (package name, version)
+    hardware_support: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def copy(self) -> "Image":
+        return Image(self.base_image, self.add_on, dict(self.components), dict(self.hardware_support))
+
+
+@dataclass
+class Commit:
+    id: str                  # commit id, e.g. "3"
+    image: Image
+    author: str
+    created: float
+    description: str = ""
+
+
+@dataclass
+class Durations:
+    """Realistic seconds per phase; the engine multiplies them by World.time_scale."""
+
+    scan: float = 30.0
+    check: float = 60.0
+    download: float = 300.0          # staging one host (all hosts in parallel)
+    install: float = 240.0
+    reboot: float = 420.0
+    quick_boot_reboot: float = 120.0
+    evacuate_per_vm: float = 20.0    # one vMotion
+    enter_maintenance: float = 10.0
+    exit_maintenance: float = 5.0
+    fsr_per_vm: float = 2.0          # live patch fast-suspend-resume (later issue)
+
+
+@dataclass
+class Datacenter:
+    id: str
+    name: str
+    host_folder: str         # group-hN
+    vm_folder: str           # group-vN
+
+
+@dataclass
+class Cluster:
+    id: str
+    name: str
+    datacenter: str
+    image_managed: bool = True
+    drs_enabled: bool = True
+    drs_behavior: str = "fullyAutomated"    # vim DrsBehavior: manual|partiallyAutomated|fullyAutomated
+    ha_enabled: bool = True
+    admission_control: bool = True
+    commits: dict[str, Commit] = field(default_factory=dict)
+    desired_commit: str | None = None
+    policies: dict[str, Any] = field(default_factory=dict)   # ConfiguredPolicySpec fields set
+    last_scan: float | None = None
+    last_check_result: dict[str, Any] | None = None          # engine-level report
+    last_apply_result: dict[str, Any] | None = None
+    busy: str | None = None          # name of the operation holding the cluster, if any
+
+
+@dataclass
+class Host:
+    id: str
+    name: str
+    datacenter: str
+    cluster: str | None              # None: standalone host
+    version: str = "8.0.3"           # product version
+    build: str = "24022510"
+    connection_state: str = "connected"     # connected|disconnected|notResponding
+    power_state: str = "poweredOn"
+    in_maintenance: bool = False
+    in_partial_maintenance: bool = False    # live patch (later issue)
+    tpm: bool = False
+    dpu: bool = False
+    cpu_mhz: int = 64000
+    memory_mb: int = 524288
+    installed: Image | None = None
+    staged: Image | None = None             # software staged to the host
+    staged_commit: str | None = None
+    firmware_stageable: bool = True
+    # per-host standalone image management (only for standalone hosts)
+    commits: dict[str, Commit] = field(default_factory=dict)
+    desired_commit: str | None = None
+    policies: dict[str, Any] = field(default_factory=dict)
+    compliance: dict[str, Any] | None = None   # last scan result for this host (engine-level)
+    last_check_result: dict[str, Any] | None = None
+    last_apply_result: dict[str, Any] | None = None
+    busy: str | None = None
+
+
+@dataclass
+class VM:
+    id: str
+    name: str
+    host: str
+    power_state: str = "poweredOn"          # poweredOn|poweredOff|suspended
+    cpu_mhz: int = 2000                     # demand
+    memory_mb: int = 8192
+    fault_tolerance: bool = False
+    directpath: bool = False                # VirtualPCIPassthrough device
+    shared_disk: bool = False               # shared-bus SCSI / multi-writer disk
+    vsphere_pod: bool = False
+
+
+@dataclass
+class DepotBaseImage:
+    version: str
+    display_name: str
+    display_version: str
+    release_date: float
+    components: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DepotAddOn:
+    name: str
+    version: str
+    display_name: str
+    vendor: str
+    components: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DepotComponent:
+    name: str
+    version: str
+    display_name: str
+    vendor: str
+
+
+@dataclass
+class Depot:
+    base_images: list[DepotBaseImage] = field(default_factory=list)
+    add_ons: list[DepotAddOn] = field(default_factory=list)
+    components: list[DepotComponent] = field(default_factory=list)
+    firmware: list[dict[str, Any]] = field(default_factory=list)   # hardware support packages
+
+
+@dataclass
+class Session:
+    id: str
+    user: str
+    protocol: str           # "rest" | "soap"
+    created: float
+    last_used: float
+
+
+@dataclass
+class Task:
+    """One task, visible to REST (`/api/cis/tasks/{id}`) and, for SOAP tasks, as vim.Task."""
+
+    id: str                 # REST: "<uuid>:<service>"; SOAP: "task-N"
+    operation: str          # e.g. "com.vmware.esx.settings.clusters.software.apply"
+    target: str             # object id
+    protocol: str           # "rest" | "soap"
+    status: str = "PENDING"     # PENDING|RUNNING|BLOCKED|SUCCEEDED|FAILED
+    progress_total: int = 100
+    progress_completed: int = 0
+    progress_message: str = ""
+    result: Any = None
+    error: dict[str, Any] | None = None    # vAPI error body, or {"fault": vim fault} for SOAP
+    user: str = ""
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+
+
+@dataclass
+class Counters:
+    logins: dict[str, int] = field(default_factory=lambda: {"rest": 0, "soap": 0})
+    logouts: dict[str, int] = field(default_factory=lambda: {"rest": 0, "soap": 0})
+    calls: dict[str, int] = field(default_factory=dict)      # "<METHOD> <route>" -> count
+    maintenance_host_seconds: float = 0.0                    # in scenario (unscaled) seconds
+    evacuations: int = 0
+    reboots: int = 0
+
+
+class World:
+    """All state. Every read-modify-write happens under `self.lock`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.vcenter_version = "8.0.3"      # "8.0.3" (8.0 U3) or "9.1.0"
+        self.vcenter_build = "24022515"
+        self.time_scale = 0.001
+        self.durations = Durations()
+        self.username = "administrator@vsphere.local"
+        self.password = "VMware1!"
+        self.datacenters: dict[str, Datacenter] = {}
+        self.clusters: dict[str, Cluster] = {}
+        self.hosts: dict[str, Host] = {}
+        self.vms: dict[str, VM] = {}
+        self.depot = Depot()
+        self.sessions: dict[str, Session] = {}
+        self.tasks: dict[str, Task] = {}
+        self.global_policies: dict[str, Any] = {}
+        self.faults: list[dict[str, Any]] = []
+        self.counters = Counters()
+        self._next_id = 1000
+
+    def new_id(self, prefix: str) -> str:
+        with self.lock:
+            self._next_id += 1
+            return f"{prefix}{self._next_id}"
+
+    @property
+    def is_91(self) -> bool:
+        return tuple(int(p) for p in self.vcenter_version.split(".")[:2]) >= (9, 1)
