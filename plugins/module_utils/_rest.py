@@ -1,0 +1,387 @@
+# Copyright: (c) 2026, vsphere.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vCenter REST (``/api``) client. Knows nothing of Ansible.
+
+One ``requests.Session`` per client (and one client per module run), lazy login with basic
+auth on ``POST /api/session``, the session id in header ``vmware-api-session-id``, one
+re-login when vCenter answers 401 UNAUTHENTICATED, bounded retries with exponential backoff
+for 429/502/503/504 and connection resets (honouring ``Retry-After``), a default timeout,
+``verify`` passed explicitly on every request (``REQUESTS_CA_BUNDLE`` must not override the
+user's choice), and ``DELETE /api/session`` on close.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
+    ApiError,
+    AuthenticationError,
+    ConnectionFailure,
+    MissingLibraryError,
+    TLSVerificationError,
+)
+
+try:
+    import requests
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import SSLError, Timeout
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR: str | None = None
+except ImportError as exc:  # pragma: no cover - exercised by the import sanity test
+    requests = None  # type: ignore[assignment]
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = str(exc)
+
+SESSION_HEADER = "vmware-api-session-id"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    """The connection options, as the user gave them (see the ``vcenter`` doc fragment)."""
+
+    hostname: str
+    username: str
+    password: str = field(repr=False)
+    port: int = 443
+    validate_certs: bool = True
+    ca_path: str | None = None
+    timeout: float = 60.0
+
+    @property
+    def verify(self) -> bool | str:
+        """The value for ``requests``' ``verify``: False, True (system trust store) or the CA bundle path."""
+        if not self.validate_certs:
+            return False
+        return self.ca_path or True
+
+    @property
+    def base_url(self) -> str:
+        host = self.hostname
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # IPv6 literal
+        return f"https://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff; ``Retry-After`` wins when the server sends one."""
+
+    max_retries: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 120.0
+    statuses: frozenset[int] = RETRY_STATUSES
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        parsed = parse_retry_after(retry_after)
+        if parsed is not None:
+            return min(parsed, self.retry_after_max)
+        return min(self.backoff_base * (2 ** (attempt - 1)), self.backoff_max)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds form or HTTP date), None when absent or unreadable."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def vapi_error_messages(body: Any) -> tuple[str | None, list[str]]:
+    """(error_type, [messages]) from a vAPI error body, in the ``/api`` or the older ``/rest`` form."""
+    if not isinstance(body, Mapping):
+        return None, []
+    error_type = body.get("error_type")
+    messages_src: Any = body.get("messages")
+    if error_type is None and isinstance(body.get("value"), Mapping):  # /rest: {"type": "...", "value": {...}}
+        value = body["value"]
+        raw_type = str(body.get("type") or "")
+        error_type = raw_type.rsplit(".", 1)[-1].upper() or None
+        messages_src = value.get("messages")
+    messages: list[str] = []
+    for message in messages_src or []:
+        if isinstance(message, Mapping):
+            text = message.get("default_message") or message.get("localized") or message.get("id")
+            if text:
+                messages.append(str(text))
+        elif message:
+            messages.append(str(message))
+    return (str(error_type) if error_type else None), messages
+
+
+def _describe_tls_error(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "hostname mismatch", "doesn't match"):
+        if marker in text:
+            idx = text.find(marker)
+            snippet = text[idx:]
+            for stop in ("')", '")', "'))", ")"):
+                cut = snippet.find(stop)
+                if cut > 0:
+                    snippet = snippet[:cut]
+                    break
+            return snippet.strip()
+    return text
+
+
+class RestClient:
+    """A vCenter ``/api`` client. Create one per module run; call :meth:`close` at the end."""
+
+    def __init__(
+        self,
+        params: ConnectionParams,
+        *,
+        retry: RetryPolicy | None = None,
+        session: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "vsphere.lifecycle",
+    ) -> None:
+        if session is None:
+            if not HAS_REQUESTS:
+                raise MissingLibraryError("requests", REQUESTS_IMPORT_ERROR)
+            session = requests.Session()
+        self.params = params
+        self.retry = retry or RetryPolicy()
+        self._http = session
+        self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})
+        self._sleep = sleep
+        self._session_id: str | None = None
+        self.logins = 0
+        self.retries = 0
+
+    def __repr__(self) -> str:  # never show credentials or the session id
+        return f"RestClient({self.params.base_url!r}, user={self.params.username!r}, logged_in={self.logged_in})"
+
+    # ----------------------------------------------------------------- session
+    @property
+    def logged_in(self) -> bool:
+        return self._session_id is not None
+
+    def login(self) -> None:
+        """``POST /api/session`` with basic auth; keeps the session id for the next calls."""
+        response = self._send(
+            "POST", "/api/session", auth=(self.params.username, self.params.password), headers={}
+        )
+        if response.status_code in (401, 403):
+            error_type, messages = vapi_error_messages(_json_or_none(response))
+            detail = f" ({'; '.join(messages)})" if messages else ""
+            raise AuthenticationError(
+                f"login to vCenter {self.params.hostname} as '{self.params.username}' was refused"
+                f"{detail}: check username and password (or VMWARE_USER / VMWARE_PASSWORD)",
+                status=response.status_code,
+                error_type=error_type,
+            )
+        if response.status_code not in (200, 201):
+            raise self._api_error("POST", "/api/session", response, what="login")
+        session_id = _json_or_none(response)
+        if not isinstance(session_id, str) or not session_id:
+            raise ApiError(
+                f"login to vCenter {self.params.hostname} returned no session id (HTTP {response.status_code})",
+                status=response.status_code,
+                method="POST",
+                path="/api/session",
+            )
+        self._session_id = session_id
+        self.logins += 1
+
+    def logout(self) -> None:
+        """``DELETE /api/session``; never raises (called on the way out, also after failures)."""
+        if self._session_id is None:
+            return
+        try:
+            self._http.request(
+                "DELETE",
+                self.params.base_url + "/api/session",
+                headers={SESSION_HEADER: self._session_id},
+                verify=self.params.verify,
+                timeout=min(self.params.timeout, 15.0),
+            )
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        finally:
+            self._session_id = None
+
+    def close(self) -> None:
+        self.logout()
+        try:
+            self._http.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    # ----------------------------------------------------------------- calls
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        json: Any = None,
+        expect: Iterable[int] = (200, 201, 202, 204),
+        retry_on_reset: bool = True,
+    ) -> Any:
+        """Call ``/api`` + ``path`` and return the decoded JSON body (None when empty).
+
+        Errors become :class:`ApiError` (with the vAPI ``error_type`` and messages); a 401
+        triggers one re-login; 429/502/503/504 and connection resets are retried.
+        """
+        url_path = path if path.startswith("/api") else "/api" + ("" if path.startswith("/") else "/") + path
+        expected = set(expect)
+        if self._session_id is None:
+            self.login()
+        relogged = False
+        while True:
+            response = self._send(
+                method.upper(),
+                url_path,
+                params=params,
+                json=json,
+                headers={SESSION_HEADER: self._session_id or ""},
+                retry_on_reset=retry_on_reset,
+            )
+            if response.status_code == 401 and not relogged:
+                # expired or unknown session: log in again, once, and repeat the call
+                self._session_id = None
+                relogged = True
+                self.login()
+                continue
+            if response.status_code in expected:
+                return _json_or_none(response)
+            raise self._api_error(method.upper(), url_path, response)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    # ----------------------------------------------------------------- transport
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        headers: dict[str, str],
+        auth: tuple[str, str] | None = None,
+        retry_on_reset: bool = True,
+    ) -> Any:
+        """One logical request with bounded retries; returns the final response."""
+        url = self.params.base_url + path
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    auth=auth,
+                    verify=self.params.verify,  # explicit on every call: env CA bundles must not win
+                    timeout=self.params.timeout,
+                )
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if _is_tls_error(exc):
+                    raise TLSVerificationError(
+                        f"TLS certificate verification of vCenter {self.params.hostname}:{self.params.port} "
+                        f"failed: {_describe_tls_error(exc)}. Set ca_path (or VMWARE_CA_PATH) to the CA bundle "
+                        "that signed the vCenter certificate, or set validate_certs: false "
+                        "(VMWARE_VALIDATE_CERTS=false) to skip verification (not recommended)."
+                    ) from None
+                if not _is_connection_error(exc):
+                    raise
+                if retry_on_reset and attempt <= self.retry.max_retries:
+                    self.retries += 1
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                kind = "timed out" if _is_timeout(exc) else "failed"
+                raise ConnectionFailure(
+                    f"connection to vCenter {self.params.hostname}:{self.params.port} {kind} "
+                    f"({method} {path}, {attempt} attempt(s)): {type(exc).__name__}: {_short(exc)}"
+                ) from None
+            if response.status_code in self.retry.statuses and attempt <= self.retry.max_retries:
+                self.retries += 1
+                self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
+                continue
+            return response
+
+    def _api_error(self, method: str, path: str, response: Any, what: str | None = None) -> ApiError:
+        error_type, messages = vapi_error_messages(_json_or_none(response))
+        label = what or f"{method} {path}"
+        text = f"vCenter {self.params.hostname}: {label} failed with HTTP {response.status_code}"
+        if error_type:
+            text += f" {error_type}"
+        if messages:
+            text += ": " + "; ".join(messages)
+        return ApiError(
+            text, status=response.status_code, error_type=error_type, messages=messages, method=method, path=path
+        )
+
+
+def _json_or_none(response: Any) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    if HAS_REQUESTS and isinstance(exc, SSLError):
+        return True
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    if HAS_REQUESTS and isinstance(exc, (RequestsConnectionError, Timeout)):
+        return True
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return (HAS_REQUESTS and isinstance(exc, Timeout)) or isinstance(exc, TimeoutError)
+
+
+def _short(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."

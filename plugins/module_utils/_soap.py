@@ -1,0 +1,140 @@
+# Copyright: (c) 2026, vsphere.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pyVmomi (SOAP ``/sdk``) client for what REST cannot do. Knows nothing of Ansible.
+
+Opened only when a module asks for it: an explicit SSL context built from the same
+connection options as REST, bulk reads through one PropertyCollector pass per question,
+``Disconnect`` on close.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from typing import Any
+
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
+    AuthenticationError,
+    ConnectionFailure,
+    MissingLibraryError,
+    SoapError,
+    TLSVerificationError,
+)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ConnectionParams
+
+try:
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim, vmodl
+
+    HAS_PYVMOMI = True
+    PYVMOMI_IMPORT_ERROR: str | None = None
+except ImportError as exc:  # pragma: no cover - exercised by the import sanity test
+    HAS_PYVMOMI = False
+    PYVMOMI_IMPORT_ERROR = str(exc)
+
+
+def ssl_context(params: ConnectionParams) -> ssl.SSLContext:
+    """An explicit SSL context: verification per ``validate_certs``, trust per ``ca_path`` or the system store."""
+    if not params.validate_certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context = ssl.create_default_context(cafile=params.ca_path) if params.ca_path else ssl.create_default_context()
+    return context
+
+
+class SoapClient:
+    """Lazy pyVmomi connection; use :meth:`content` / :meth:`retrieve`, then :meth:`close`."""
+
+    def __init__(self, params: ConnectionParams) -> None:
+        if not HAS_PYVMOMI:
+            raise MissingLibraryError("pyvmomi", PYVMOMI_IMPORT_ERROR)
+        self.params = params
+        self._si: Any = None
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"SoapClient({self.params.hostname!r}, connected={self._si is not None})"
+
+    @property
+    def si(self) -> Any:
+        if self._si is None:
+            self._connect()
+        return self._si
+
+    def content(self) -> Any:
+        return self.si.RetrieveContent()
+
+    def _connect(self) -> None:
+        try:
+            self._si = SmartConnect(
+                host=self.params.hostname,
+                user=self.params.username,
+                pwd=self.params.password,
+                port=self.params.port,
+                sslContext=ssl_context(self.params),
+                connectionPoolTimeout=-1,
+            )
+        except vim.fault.InvalidLogin:
+            raise AuthenticationError(
+                f"SOAP login to vCenter {self.params.hostname} as '{self.params.username}' was refused: "
+                "check username and password"
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TLSVerificationError(
+                f"TLS certificate verification of vCenter {self.params.hostname}:{self.params.port} failed: "
+                f"{exc.verify_message or exc}. Set ca_path to the CA bundle that signed the vCenter certificate, "
+                "or validate_certs: false (not recommended)."
+            ) from None
+        except (OSError, ConnectionError) as exc:
+            raise ConnectionFailure(
+                f"SOAP connection to vCenter {self.params.hostname}:{self.params.port} failed: {exc}"
+            ) from None
+        self.logins += 1
+
+    def retrieve(self, obj_type: Any, properties: Sequence[str], *, container: Any = None) -> list[dict[str, Any]]:
+        """Every object of ``obj_type`` under ``container`` (root folder by default) with ``properties``.
+
+        One ContainerView + one PropertyCollector.RetrievePropertiesEx pass (continued with
+        ContinueRetrievePropertiesEx); each row is ``{"obj": moref, "moid": str, <prop>: value}``.
+        """
+        content = self.content()
+        view = content.viewManager.CreateContainerView(container or content.rootFolder, [obj_type], True)
+        try:
+            traversal = vmodl.query.PropertyCollector.TraversalSpec(
+                name="view", path="view", skip=False, type=vim.view.ContainerView
+            )
+            obj_spec = vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])
+            prop_spec = vmodl.query.PropertyCollector.PropertySpec(type=obj_type, pathSet=list(properties), all=False)
+            filter_spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=[obj_spec], propSet=[prop_spec])
+            collector = content.propertyCollector
+            rows: list[dict[str, Any]] = []
+            result = collector.RetrievePropertiesEx([filter_spec], vmodl.query.PropertyCollector.RetrieveOptions())
+            while result is not None:
+                for obj in result.objects or []:
+                    row: dict[str, Any] = {"obj": obj.obj, "moid": obj.obj._moId}
+                    for prop in obj.propSet or []:
+                        row[prop.name] = prop.val
+                    rows.append(row)
+                if not result.token:
+                    break
+                result = collector.ContinueRetrievePropertiesEx(result.token)
+            return rows
+        except vmodl.MethodFault as exc:
+            raise SoapError(f"SOAP property read of {getattr(obj_type, '__name__', obj_type)} failed: {exc.msg}") from None
+        finally:
+            try:
+                view.Destroy()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def close(self) -> None:
+        if self._si is None:
+            return
+        try:
+            Disconnect(self._si)
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        finally:
+            self._si = None

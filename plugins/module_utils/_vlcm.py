@@ -1,0 +1,367 @@
+# Copyright: (c) 2026, vsphere.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vLCM operations as functions over the REST client, plus pure shaping of their results.
+
+Paths and fields are the ones of the official bindings (``com.vmware.esx.settings``):
+``/api/esx/settings/clusters/{cluster}/software`` (scan, stage, check, apply, compliance,
+policies) and ``/api/esx/settings/hosts/{host}/software`` for standalone hosts.
+Knows nothing of Ansible. New operations (stage/check/apply, drafts, export) follow the
+pattern of :func:`run_software_task`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._tasks import PollPolicy, wait_for_task
+
+COMPLIANCE_STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INCOMPATIBLE", "UNAVAILABLE")
+# cluster_compliance host id sets, in the order of COMPLIANCE_STATUSES
+CLUSTER_HOST_SETS = {
+    "COMPLIANT": "compliant_hosts",
+    "NON_COMPLIANT": "non_compliant_hosts",
+    "INCOMPATIBLE": "incompatible_hosts",
+    "UNAVAILABLE": "unavailable_hosts",
+}
+
+
+class _Client(Protocol):
+    def get(self, path: str, **kwargs: Any) -> Any: ...
+
+    def post(self, path: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a vLCM call acts on: an image-managed cluster or a standalone host."""
+
+    kind: str  # "cluster" | "host"
+    id: str
+    name: str
+
+    @property
+    def base(self) -> str:
+        return f"/api/esx/settings/{'clusters' if self.kind == 'cluster' else 'hosts'}/{self.id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} '{self.name}'"
+
+
+# ----------------------------------------------------------------------------- operations
+def run_software_task(
+    client: _Client,
+    target: Target,
+    action: str,
+    *,
+    spec: Mapping[str, Any] | None = None,
+    timeout: float,
+    what: str | None = None,
+    poll: PollPolicy | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """``POST {target}/software?action=<action>&vmw-task=true`` and wait for the task; returns the task info.
+
+    In the ``/api`` form the body is the ``spec`` structure itself (e.g. ``stage_spec``
+    ``{"commit": ..., "hosts": [...]}``); None sends no body.
+    """
+    task_id = client.post(
+        f"{target.base}/software",
+        params={"action": action, "vmw-task": "true"},
+        json=dict(spec) if spec is not None else None,
+    )
+    if not isinstance(task_id, str) or not task_id:
+        raise ApiError(f"{action} of {target.label}: vCenter returned no task id", method="POST",
+                       path=f"{target.base}/software?action={action}")
+    kwargs: dict[str, Any] = {}
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    info = wait_for_task(client, task_id, description=what or f"{action} of {target.label}", timeout=timeout,
+                         poll=poll, **kwargs)
+    info.setdefault("_task_id", task_id)
+    return info
+
+
+def scan(client: _Client, target: Target, *, timeout: float, **kwargs: Any) -> dict[str, Any]:
+    """Compliance scan (a task): checks every host against the desired image; changes nothing on hosts."""
+    return run_software_task(client, target, "scan", timeout=timeout, what=f"compliance scan of {target.label}", **kwargs)
+
+
+def get_compliance(client: _Client, target: Target) -> dict[str, Any]:
+    """The last compliance report: ``cluster_compliance`` for a cluster, ``host_compliance`` for a host."""
+    return client.get(f"{target.base}/software/compliance") or {}
+
+
+def get_software(client: _Client, target: Target) -> dict[str, Any]:
+    """The desired image (``software_info``)."""
+    return client.get(f"{target.base}/software") or {}
+
+
+def get_policies(client: _Client, target: Target) -> dict[str, Any]:
+    """Apply policies in effect: cluster -> ``.../policies/apply/effective``; host -> its configured policy."""
+    if target.kind == "cluster":
+        return client.get(f"{target.base}/policies/apply/effective") or {}
+    return client.get(f"{target.base}/policies/apply") or {}
+
+
+def get_configured_policies(client: _Client, target: Target) -> dict[str, Any]:
+    return client.get(f"{target.base}/policies/apply") or {}
+
+
+def is_image_managed(client: _Client, cluster_id: str) -> bool:
+    """True when the cluster has a desired image (vLCM image-managed); False when vCenter says it has none."""
+    try:
+        client.get(f"/api/esx/settings/clusters/{cluster_id}/software")
+    except ApiError as exc:
+        if exc.error_type in ("NOT_FOUND", "UNSUPPORTED", "NOT_ALLOWED_IN_CURRENT_STATE") or exc.status in (400, 404):
+            return False
+        raise
+    return True
+
+
+# ----------------------------------------------------------------------------- shaping (pure)
+def notification_texts(notifications: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """``notifications`` {info, warnings, errors} -> the same keys with plain message strings."""
+    out: dict[str, list[str]] = {"errors": [], "warnings": [], "info": []}
+    for key in out:
+        for item in (notifications or {}).get(key) or []:
+            message = item.get("message") if isinstance(item, Mapping) else None
+            text = message.get("default_message") if isinstance(message, Mapping) else None
+            if text:
+                resolution = item.get("resolution")
+                fix = resolution.get("default_message") if isinstance(resolution, Mapping) else None
+                out[key].append(f"{text} ({fix})" if fix else text)
+    return out
+
+
+def _version(info: Any) -> str | None:
+    return info.get("version") if isinstance(info, Mapping) else None
+
+
+def _display_version(info: Any) -> str | None:
+    if not isinstance(info, Mapping):
+        return None
+    details = info.get("details")
+    if isinstance(details, Mapping):
+        return details.get("display_version") or info.get("version")
+    return info.get("version")
+
+
+def _base_image_drift(item: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not item:
+        return None
+    return {
+        "status": item.get("status"),
+        "stage_status": item.get("stage_status"),
+        "current": _version(item.get("current")),
+        "target": _version(item.get("target")),
+        "current_display": _display_version(item.get("current")),
+        "target_display": _display_version(item.get("target")),
+    }
+
+
+def _add_on_drift(item: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not item:
+        return None
+    current, target = item.get("current"), item.get("target")
+    return {
+        "status": item.get("status"),
+        "stage_status": item.get("stage_status"),
+        "name": (target or current or {}).get("name"),
+        "current": _version(current),
+        "target": _version(target),
+    }
+
+
+def _component_name(comp_id: str, item: Mapping[str, Any]) -> str:
+    for side in ("target", "current"):
+        details = (item.get(side) or {}).get("details")
+        if isinstance(details, Mapping) and details.get("display_name"):
+            return str(details["display_name"])
+    return comp_id
+
+
+def component_drift(components: Mapping[str, Any] | None, *, include_compliant: bool = False) -> list[dict[str, Any]]:
+    """Per component: id, name, status, current vs target version and their sources; drifted only by default."""
+    rows: list[dict[str, Any]] = []
+    for comp_id in sorted(components or {}):
+        item = (components or {})[comp_id] or {}
+        status = item.get("status")
+        if status == "COMPLIANT" and not include_compliant:
+            continue
+        rows.append({
+            "id": comp_id,
+            "name": _component_name(comp_id, item),
+            "status": status,
+            "stage_status": item.get("stage_status"),
+            "current": _version(item.get("current")),
+            "target": _version(item.get("target")),
+            "current_source": item.get("current_source"),
+            "target_source": item.get("target_source"),
+        })
+    return rows
+
+
+def hardware_support_drift(packages: Mapping[str, Any] | None, *, include_compliant: bool = False) -> list[dict[str, Any]]:
+    """Per hardware support manager: package current vs target and its firmware modules that drift."""
+    rows: list[dict[str, Any]] = []
+    for manager in sorted(packages or {}):
+        item = (packages or {})[manager] or {}
+        status = item.get("status")
+        if status == "COMPLIANT" and not include_compliant:
+            continue
+        current, target = item.get("current") or {}, item.get("target") or {}
+        modules = []
+        for module_id in sorted(item.get("hardware_modules") or {}):
+            mod = item["hardware_modules"][module_id] or {}
+            if mod.get("status") == "COMPLIANT" and not include_compliant:
+                continue
+            modules.append({"id": module_id, "status": mod.get("status"), "stage_status": mod.get("stage_status"),
+                            "current": _version(mod.get("current")), "target": _version(mod.get("target"))})
+        rows.append({
+            "manager": manager,
+            "status": status,
+            "stage_status": item.get("stage_status"),
+            "package": target.get("pkg") or current.get("pkg"),
+            "current": current.get("version"),
+            "target": target.get("version"),
+            "modules": modules,
+        })
+    return rows
+
+
+def host_report(host_id: str, name: str, compliance: Mapping[str, Any], *, include_compliant: bool = False) -> dict[str, Any]:
+    """One ``host_compliance`` -> the per-host summary the modules return."""
+    impact_details = compliance.get("impact_details") or {}
+    return {
+        "id": host_id,
+        "name": name,
+        "status": compliance.get("status"),
+        "impact": compliance.get("impact"),
+        "stage_status": compliance.get("stage_status"),
+        "scan_time": compliance.get("scan_time"),
+        "commit": compliance.get("commit"),
+        "base_image": _base_image_drift(compliance.get("base_image")),
+        "add_on": _add_on_drift(compliance.get("add_on")),
+        "components": component_drift(compliance.get("components"), include_compliant=include_compliant),
+        "removed_components": component_drift(compliance.get("removed_components"), include_compliant=include_compliant),
+        "hardware_support": hardware_support_drift(compliance.get("hardware_support"), include_compliant=include_compliant),
+        "partial_maintenance_mode": impact_details.get("partial_maintenance_mode_name") if isinstance(impact_details, Mapping) else None,
+        "notifications": notification_texts(compliance.get("notifications")),
+    }
+
+
+def count_statuses(statuses: Iterable[str | None]) -> dict[str, int]:
+    counts = {s.lower(): 0 for s in COMPLIANCE_STATUSES}
+    total = 0
+    for status in statuses:
+        total += 1
+        key = (status or "UNAVAILABLE").lower()
+        counts[key] = counts.get(key, 0) + 1
+    counts["total"] = total
+    return counts
+
+
+def cluster_report(cluster_compliance: Mapping[str, Any], *, only_hosts: Iterable[str] | None = None,
+                   include_compliant: bool = False) -> dict[str, Any]:
+    """``cluster_compliance`` -> overall status, counts and per-host summaries (optionally a subset of hosts)."""
+    hosts = cluster_compliance.get("hosts") or {}
+    host_info = cluster_compliance.get("host_info") or {}
+    # a host listed in the id sets but missing from `hosts` (e.g. unavailable) still gets a row
+    all_ids: list[str] = list(hosts)
+    for set_name in CLUSTER_HOST_SETS.values():
+        for host_id in cluster_compliance.get(set_name) or []:
+            if host_id not in all_ids:
+                all_ids.append(host_id)
+    selected = list(dict.fromkeys(only_hosts)) if only_hosts is not None else all_ids
+    rows = []
+    for host_id in selected:
+        name = (host_info.get(host_id) or {}).get("name") or host_id
+        if host_id in hosts:
+            rows.append(host_report(host_id, name, hosts[host_id] or {}, include_compliant=include_compliant))
+        else:
+            status = next((s for s, key in CLUSTER_HOST_SETS.items() if host_id in (cluster_compliance.get(key) or [])),
+                          "UNAVAILABLE")
+            rows.append({"id": host_id, "name": name, "status": status, "impact": None, "stage_status": None,
+                         "scan_time": None, "commit": None, "base_image": None, "add_on": None, "components": [],
+                         "removed_components": [], "hardware_support": [], "partial_maintenance_mode": None,
+                         "notifications": {"errors": [], "warnings": [], "info": []}})
+    rows.sort(key=lambda r: r["name"])
+    by_status: dict[str, list[str]] = {key: [] for key in CLUSTER_HOST_SETS.values()}
+    for row in rows:
+        by_status[CLUSTER_HOST_SETS.get(row["status"] or "UNAVAILABLE", "unavailable_hosts")].append(row["name"])
+    if only_hosts is None:
+        status, impact = cluster_compliance.get("status"), cluster_compliance.get("impact")
+    else:
+        status, impact = overall_status([r["status"] for r in rows]), overall_impact([r["impact"] for r in rows])
+    return {
+        "status": status,
+        "impact": impact,
+        "stage_status": cluster_compliance.get("stage_status"),
+        "scan_time": cluster_compliance.get("scan_time"),
+        "commit": cluster_compliance.get("commit"),
+        "counts": count_statuses(r["status"] for r in rows),
+        **by_status,
+        "notifications": notification_texts(cluster_compliance.get("notifications")),
+        "hosts": rows,
+    }
+
+
+_STATUS_RANK = {"COMPLIANT": 0, "NON_COMPLIANT": 1, "UNAVAILABLE": 2, "INCOMPATIBLE": 3}
+_IMPACT_RANK = {"NO_IMPACT": 0, "PARTIAL_MAINTENANCE_MODE_REQUIRED": 1, "MAINTENANCE_MODE_REQUIRED": 2,
+                "REBOOT_REQUIRED": 3, "UNKNOWN": 4}
+
+
+def overall_status(statuses: Iterable[str | None]) -> str | None:
+    """The worst of several host statuses (INCOMPATIBLE > UNAVAILABLE > NON_COMPLIANT > COMPLIANT)."""
+    values = [s or "UNAVAILABLE" for s in statuses]
+    return max(values, key=lambda s: _STATUS_RANK.get(s, 2)) if values else None
+
+
+def overall_impact(impacts: Iterable[str | None]) -> str | None:
+    values = [i for i in impacts if i]
+    return max(values, key=lambda i: _IMPACT_RANK.get(i, 4)) if values else None
+
+
+def image_summary(software: Mapping[str, Any]) -> dict[str, Any]:
+    """``software_info`` -> base image, add-on, components, hardware support, solutions, removed components."""
+    base = software.get("base_image") or {}
+    base_details = base.get("details") or {}
+    add_on = software.get("add_on")
+    add_on_out = None
+    if isinstance(add_on, Mapping):
+        details = add_on.get("details") or {}
+        add_on_out = {"name": add_on.get("name"), "version": add_on.get("version"),
+                      "display_name": details.get("display_name"), "display_version": details.get("display_version"),
+                      "vendor": details.get("vendor")}
+
+    def components(src: Any) -> dict[str, dict[str, Any]]:
+        out = {}
+        for comp_id in sorted(src or {}):
+            info = src[comp_id] or {}
+            details = info.get("details") or {}
+            out[comp_id] = {"version": info.get("version"), "display_name": details.get("display_name"),
+                            "display_version": details.get("display_version"), "vendor": details.get("vendor")}
+        return out
+
+    hardware = software.get("hardware_support")
+    hardware_out = None
+    if isinstance(hardware, Mapping):
+        hardware_out = {mgr: {"pkg": (pkg or {}).get("pkg"), "version": (pkg or {}).get("version")}
+                        for mgr, pkg in sorted((hardware.get("packages") or {}).items())}
+    solutions = {sol_id: {"version": (info or {}).get("version"),
+                          "components": [c.get("component") for c in (info or {}).get("components") or []]}
+                 for sol_id, info in sorted((software.get("solutions") or {}).items())}
+    return {
+        "base_image": {"version": base.get("version"), "display_name": base_details.get("display_name"),
+                       "display_version": base_details.get("display_version"),
+                       "release_date": base_details.get("release_date")},
+        "add_on": add_on_out,
+        "components": components(software.get("components")),
+        "hardware_support": hardware_out,
+        "solutions": solutions,
+        "removed_components": components(software.get("removed_components")),
+    }
