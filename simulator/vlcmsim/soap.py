@@ -1,0 +1,699 @@
+"""The SOAP endpoint `/sdk`, spoken with pyVmomi's own types so a pyVmomi client sees vCenter.
+
+Decoding: the request envelope is parsed with expat; the called method is looked up with
+`VmomiSupport.GetWsdlMethod("urn:vim25", name)` and every parameter element is handed to
+pyVmomi's `SoapDeserializer`, which builds the typed object (specs, morefs, enums...).
+Encoding: the result goes through `SoapSerializer` with the method's result type as
+`<returnval>`; errors are soapenv:Fault responses whose detail is the vmodl fault, exactly
+as pyVmomi's client expects (it raises the typed fault).  No data XML is written by hand.
+
+Sessions use the `vmware_soap_session` cookie set by SessionManager.Login; every method but
+RetrieveServiceContent, CurrentTime and Login requires one (vim.fault.NotAuthenticated).
+State changes go through `engine` (maintenance mode, migration, power, cluster config), so
+REST and SOAP share one model; tasks are `engine.start_task` tasks with moid `task-N`.
+
+`GET /sdk/vimServiceVersions.xml` lists the API versions (pyVim's SmartConnect reads it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import http.cookies
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from xml.parsers.expat import ExpatError, ParserCreate
+
+import werkzeug
+from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
+from pyVmomi.SoapAdapter import (
+    NS_SEP,
+    SOAP_NSMAP,
+    XMLNS_SOAPENV,
+    ExpatDeserializerNSHandlers,
+    GetHandlers,
+    SetHandlers,
+    SoapDeserializer,
+    SoapSerializer,
+)
+
+from . import engine, soap_faults
+from .model import Session, World
+from .soap_collector import ObjectSpace, ViewState, soap_state, wait_for_updates
+from .soap_faults import SoapFault
+from .soap_inventory import InvalidPath, Inventory, api_version, path_type, task_operation, wsdl_name
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "vmware_soap_session"
+VIM_NS = "urn:vim25"
+PC = vmodl.query.PropertyCollector
+_NO_SESSION_METHODS = {"RetrieveServiceContent", "CurrentTime", "Login"}
+_XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+# --------------------------------------------------------------------------- entry point
+def handle(world: World, request: werkzeug.Request) -> werkzeug.Response:
+    """Serve one request under /sdk."""
+    path = request.path.rstrip("/")
+    if request.method == "GET":
+        if path.endswith("/vimServiceVersions.xml"):
+            return werkzeug.Response(service_versions_xml(world), status=200, content_type="text/xml; charset=utf-8")
+        return werkzeug.Response("Not found\n", status=404, content_type="text/plain")
+    if request.method != "POST":
+        return werkzeug.Response("Method not allowed\n", status=405, content_type="text/plain",
+                                 headers={"Allow": "GET, POST"})
+    version = request_version(request, world)
+    try:
+        call = parse_request(request.get_data(), version)
+    except (ExpatError, SoapParseError, TypeError, KeyError, AttributeError, ValueError) as err:
+        fault = vmodl.fault.InvalidRequest(msg=f"Unable to parse the SOAP request: {err}")
+        return fault_response(fault, version)
+    ctx = Context(world=world, request=request, version=version, call=call)
+    try:
+        result, info = dispatch(ctx)
+    except SoapFault as sf:
+        return fault_response(sf.fault, version, ctx.cookies)
+    except Exception as err:  # noqa: BLE001 - never a traceback on the wire
+        log.exception("SOAP %s failed", call.name)
+        return fault_response(vmodl.fault.SystemError(reason=f"internal simulator error: {err!r}",
+                                                      msg=f"internal simulator error: {err!r}"), version)
+    body = response_body(call.name, result, info, version)
+    resp = werkzeug.Response(body, status=200, content_type="text/xml; charset=utf-8")
+    for header in ctx.cookies:
+        resp.headers.add("Set-Cookie", header)
+    return resp
+
+
+def session_id(request: werkzeug.Request) -> str | None:
+    """The SOAP session id a request carries (for the server's expire_session fault)."""
+    raw = request.headers.get("Cookie", "")
+    if raw:
+        jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+        try:
+            jar.load(raw)
+        except http.cookies.CookieError:
+            jar = http.cookies.SimpleCookie()
+        if COOKIE_NAME in jar:
+            return jar[COOKIE_NAME].value.strip('"') or None
+    value = request.cookies.get(COOKIE_NAME)
+    return value.strip('"') if value else None
+
+
+# --------------------------------------------------------------------------- versions
+def server_version_name(world: World) -> str:
+    """pyVmomi version name ('vim.version.v8_0_3_0') of the simulated vCenter."""
+    return VmomiSupport.GetVersionFromVersionUri(f"vim25/{api_version(world.vcenter_version)}")
+
+
+def request_version(request: werkzeug.Request, world: World) -> str:
+    server = server_version_name(world)
+    action = request.headers.get("SOAPAction", "").strip().strip('"')
+    if action.startswith("urn:"):
+        try:
+            version = VmomiSupport.GetVersionFromVersionUri(action[len("urn:"):])
+        except KeyError:
+            return server
+        if version and VmomiSupport.IsChildVersion(server, version):
+            return version
+    return server
+
+
+def service_versions_xml(world: World) -> str:
+    """vimServiceVersions.xml: the server's vim25 version and the older ones it accepts."""
+    server = server_version_name(world)
+    current = VmomiSupport.versionIdMap[server]
+    prior = []
+    for name in VmomiSupport.GetServiceVersions("vim25"):
+        vid = VmomiSupport.versionIdMap.get(name, "")
+        if name != server and vid and vid[0].isdigit() and VmomiSupport.IsChildVersion(server, name):
+            prior.append(vid)
+    lines = ['<?xml version="1.0" encoding="UTF-8" ?>', '<namespaces version="1.0">', " <namespace>",
+             "  <name>urn:vim25</name>", f"  <version>{current}</version>", "  <priorVersions>"]
+    lines += [f"   <version>{v}</version>" for v in prior]
+    lines += ["  </priorVersions>", " </namespace>", "</namespaces>", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- decoding
+class SoapParseError(Exception):
+    pass
+
+
+@dataclass
+class Call:
+    name: str                    # wsdl method name, e.g. "RetrievePropertiesEx"
+    info: Any                    # pyVmomi method info (None for the Fetch accessor)
+    this: Any                    # the _this managed object
+    args: dict[str, Any]
+
+
+# the property accessor pyVmomi uses for `obj.prop` (not a WSDL method)
+_FETCH_PARAM = VmomiSupport.Object(name="prop", type=str, version="vmodl.version.version0", flags=0)
+
+
+class _RequestDecoder(ExpatDeserializerNSHandlers):
+    """Expat handlers for <Envelope><Body><Method><_this/><param/>...</Method></Body>."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__()
+        self.version = version
+        self.depth = 0
+        self.in_body = False
+        self.method: str | None = None
+        self.method_ns = ""
+        self.info: Any = None
+        self.params: dict[str, Any] = {}
+        self.args: dict[str, Any] = {}
+        self.this: Any = None
+        self.parser: Any = None
+        self.deser: SoapDeserializer | None = None
+        self.pending: tuple[str, Any] | None = None   # (param name, is list) being deserialised
+
+    def parse(self, data: bytes) -> Call:
+        parser = ParserCreate(namespace_separator=NS_SEP)
+        parser.buffer_text = True
+        self.parser = parser
+        SetHandlers(parser, GetHandlers(self))
+        parser.Parse(data, True)
+        if not self.method:
+            raise SoapParseError("no method element in the SOAP body")
+        if self.pending is not None:
+            self._finish_param()
+        return Call(name=self.method, info=self.info, this=self.this, args=self.args)
+
+    @staticmethod
+    def _split(tag: str) -> tuple[str, str]:
+        ns, _, name = tag.rpartition(NS_SEP)
+        return ns, name
+
+    def StartElementHandler(self, tag: str, attr: dict[str, str]) -> None:  # noqa: N802 - expat API
+        if self.pending is not None:
+            self._finish_param()
+        self.depth += 1
+        ns, name = self._split(tag)
+        if self.depth == 2 and ns == XMLNS_SOAPENV and name == "Body":
+            self.in_body = True
+            return
+        if not self.in_body:
+            return
+        if self.depth == 3:
+            self.method, self.method_ns = name, ns or VIM_NS
+            if name == "Fetch":
+                self.params = {"prop": _FETCH_PARAM}
+            else:
+                try:
+                    self.info = VmomiSupport.GetWsdlMethod(self.method_ns, name).info
+                except KeyError:
+                    self.info = None
+                    self.params = {}
+                else:
+                    self.params = {p.name: p for p in self.info.params}
+            return
+        if self.depth == 4:
+            if name == "_this":
+                typ: Any = VmomiSupport.ManagedObject
+                is_list = False
+            elif name in self.params:
+                typ = self.params[name].type
+                is_list = issubclass(typ, list)
+                if is_list:
+                    typ = typ.Item
+            else:
+                raise SoapParseError(f"unexpected parameter '{name}' for method {self.method}")
+            self.deser = SoapDeserializer(version=self.version)
+            self.deser.Deserialize(self.parser, typ, False, self.nsMap)
+            self.pending = (name, is_list)
+            self.depth -= 1   # the deserializer sees this element's end tag
+            self.deser.StartElementHandler(tag, attr)
+
+    def _finish_param(self) -> None:
+        assert self.pending is not None and self.deser is not None
+        name, is_list = self.pending
+        value = self.deser.GetResult()
+        self.pending = None
+        self.deser = None
+        if name == "_this":
+            self.this = value
+        elif is_list:
+            self.args.setdefault(name, []).append(value)
+        else:
+            self.args[name] = value
+
+    def EndElementHandler(self, tag: str) -> None:  # noqa: N802 - expat API
+        if self.pending is not None:
+            self._finish_param()
+        self.depth -= 1
+
+    def CharacterDataHandler(self, data: str) -> None:  # noqa: N802 - expat API
+        pass
+
+
+def parse_request(data: bytes, version: str) -> Call:
+    call = _RequestDecoder(version).parse(data)
+    if call.this is None:
+        raise SoapParseError(f"method {call.name} has no _this")
+    if call.info is not None:
+        for p in call.info.params:
+            if issubclass(p.type, list) and p.name in call.args:
+                call.args[p.name] = p.type(call.args[p.name])
+    return call
+
+
+# --------------------------------------------------------------------------- encoding
+def _ns_map(version: str) -> dict[str, str]:
+    ns = SOAP_NSMAP.copy()
+    ns[VmomiSupport.GetWsdlNamespace(version)] = ""
+    return ns
+
+
+def _envelope(inner: str) -> str:
+    return (_XML_HEADER + SoapAdapter.SOAP_ENVELOPE_START + SoapAdapter.SOAP_BODY_START + "\n"
+            + inner + "\n" + SoapAdapter.SOAP_BODY_END + SoapAdapter.SOAP_ENVELOPE_END)
+
+
+def response_body(method: str, result: Any, info: Any, version: str) -> bytes:
+    default_ns = VmomiSupport.GetWsdlNamespace(version)
+    inner = [f'<{method}Response xmlns="{default_ns}">']
+    if result is not None and info is not None:
+        rinfo = VmomiSupport.Object(name="returnval", type=info.result, version=version,
+                                    flags=info.resultFlags | VmomiSupport.F_OPTIONAL)
+        inner.append(SoapAdapter.SerializeToStr(result, rinfo, version, _ns_map(version)))
+    inner.append(f"</{method}Response>")
+    return _envelope("".join(inner)).encode("utf-8")
+
+
+def fault_response(fault: Any, version: str, cookies: list[str] | None = None) -> werkzeug.Response:
+    """A soapenv:Fault carrying the vmodl fault in <detail>, status 500 (as vCenter)."""
+    default_ns = VmomiSupport.GetWsdlNamespace(version)
+    writer = io.StringIO()
+    name = VmomiSupport.GetWsdlName(type(fault))
+    info = VmomiSupport.Object(name=f"{name}Fault", type=object, version=version, flags=0)
+    msg = fault.msg or name
+    SoapSerializer(writer, version, _ns_map(version))._SerializeDataObject(
+        fault, info, f' xmlns="{default_ns}"', default_ns)
+    inner = ("<soapenv:Fault><faultcode>ServerFaultCode</faultcode>"
+             f"<faultstring>{SoapAdapter.XmlEscape(msg)}</faultstring>"
+             f"<detail>{writer.getvalue()}</detail></soapenv:Fault>")
+    resp = werkzeug.Response(_envelope(inner).encode("utf-8"), status=500, content_type="text/xml; charset=utf-8")
+    for header in cookies or []:
+        resp.headers.add("Set-Cookie", header)
+    return resp
+
+
+# --------------------------------------------------------------------------- dispatch
+@dataclass
+class Context:
+    world: World
+    request: werkzeug.Request
+    version: str
+    call: Call
+    session: Session | None = None
+    cookies: list[str] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.cookies = []
+
+    @property
+    def inv(self) -> Inventory:
+        return Inventory(self.world)
+
+    def space(self) -> ObjectSpace:
+        assert self.session is not None
+        state = soap_state(self.world).session(self.world, self.session.id)
+        return ObjectSpace(self.world, self.session, state, self.version)
+
+
+Handler = Callable[[Context, Any, dict[str, Any]], Any]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def _method(name: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        _HANDLERS[name] = fn
+        return fn
+    return deco
+
+
+def dispatch(ctx: Context) -> tuple[Any, Any]:
+    call = ctx.call
+    handler = _HANDLERS.get(call.name)
+    if handler is None or (call.info is None and call.name != "Fetch"):
+        raise SoapFault(vmodl.fault.MethodNotFound(receiver=call.this, method=call.name,
+                                                   msg=f"Method {call.name} is not implemented by this simulator"))
+    if call.info is not None and not isinstance(call.this, call.info.type):
+        raise SoapFault(vmodl.fault.MethodNotFound(receiver=call.this, method=call.name,
+                                                   msg=f"{wsdl_name(call.this)} has no method {call.name}"))
+    if call.name not in _NO_SESSION_METHODS:
+        ctx.session = engine.get_session(ctx.world, session_id(ctx.request))
+        if ctx.session is None:
+            raise SoapFault(soap_faults.not_authenticated())
+    if call.name == "Fetch":
+        return _fetch(ctx)
+    this = call.this
+    if call.name not in _NO_SESSION_METHODS:
+        with ctx.world.lock:
+            this = ctx.space().check(this)
+    return handler(ctx, this, call.args), call.info
+
+
+def _fetch(ctx: Context) -> tuple[Any, Any]:
+    """The pyVmomi property accessor: `Fetch(_this, prop)` returns one property's value."""
+    prop = ctx.call.args.get("prop", "")
+    this = ctx.call.this
+    try:
+        declared = path_type(type(this), prop)
+    except InvalidPath:
+        raise SoapFault(soap_faults.invalid_property(prop)) from None
+    with ctx.world.lock:
+        space = ctx.space()
+        this = space.check(this)
+        value = space.values(this, [prop]).get(prop)
+    info = VmomiSupport.Object(name="Fetch", result=declared, resultFlags=VmomiSupport.F_OPTIONAL)
+    return value, info
+
+
+# --------------------------------------------------------------------------- ServiceInstance, sessions
+@_method("RetrieveServiceContent")
+def _retrieve_service_content(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    with ctx.world.lock:
+        return ctx.inv.service_content()
+
+
+@_method("CurrentTime")
+def _current_time(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    return _dt.datetime.now(tz=_dt.UTC)
+
+
+@_method("Login")
+def _login(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    sess = engine.login(ctx.world, args.get("userName") or "", args.get("password") or "", "soap")
+    if sess is None:
+        raise SoapFault(soap_faults.invalid_login())
+    old = session_id(ctx.request)
+    if old and old != sess.id and engine.get_session(ctx.world, old) is not None:
+        # a second Login on the same connection replaces the session, as vCenter does
+        engine.logout(ctx.world, old)
+        soap_state(ctx.world).drop(old)
+    secure = "; Secure" if ctx.request.scheme == "https" else ""
+    ctx.cookies.append(f'{COOKIE_NAME}="{sess.id}"; Path=/; HttpOnly{secure}')
+    state = soap_state(ctx.world).session(ctx.world, sess.id)
+    from .soap_collector import user_session
+
+    return user_session(sess, state)
+
+
+@_method("Logout")
+def _logout(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    assert ctx.session is not None
+    engine.logout(ctx.world, ctx.session.id)
+    soap_state(ctx.world).drop(ctx.session.id)
+    return None
+
+
+@_method("SessionIsActive")
+def _session_is_active(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    key = args.get("sessionID")
+    state = soap_state(ctx.world)
+    with state.lock:
+        return any(s.key == key for sid, s in state.sessions.items() if sid in ctx.world.sessions)
+
+
+# --------------------------------------------------------------------------- views
+@_method("CreateContainerView")
+def _create_container_view(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    import uuid
+
+    space = ctx.space()
+    with ctx.world.lock:
+        container = space.check(args.get("container"))
+    if wsdl_name(container) not in ("Folder", "Datacenter", "ClusterComputeResource", "ComputeResource",
+                                    "HostSystem", "ResourcePool"):
+        raise SoapFault(soap_faults.invalid_argument(
+            f"{wsdl_name(container)} cannot be the container of a ContainerView", "container"))
+    types = []
+    for t in args.get("type") or []:
+        if not (isinstance(t, type) and issubclass(t, vim.ManagedEntity)):
+            raise SoapFault(soap_faults.invalid_argument(f"type '{t}' is not a managed entity type", "type"))
+        types.append(t)
+    moid = f"session[{space.state.key}]{uuid.uuid4()}"
+    space.state.views[moid] = ViewState(moid=moid, container=container, types=types,
+                                        recursive=bool(args.get("recursive")))
+    return vim.view.ContainerView(moid)
+
+
+@_method("DestroyView")
+def _destroy_view(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    ctx.space().state.views.pop(this._moId, None)
+    return None
+
+
+# --------------------------------------------------------------------------- PropertyCollector
+@_method("RetrieveProperties")
+def _retrieve_properties(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    space = ctx.space()
+    with ctx.world.lock:
+        return PC.ObjectContent.Array(space.retrieve(list(args.get("specSet") or [])))
+
+
+@_method("RetrievePropertiesEx")
+def _retrieve_properties_ex(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    space = ctx.space()
+    options = args.get("options")
+    max_objects = getattr(options, "maxObjects", None)
+    if max_objects is not None and max_objects < 0:
+        raise SoapFault(soap_faults.invalid_argument("maxObjects must not be negative", "maxObjects"))
+    with ctx.world.lock:
+        objects = space.retrieve(list(args.get("specSet") or []))
+    return space.page(objects, max_objects)
+
+
+@_method("ContinueRetrievePropertiesEx")
+def _continue_retrieve(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    return ctx.space().continue_page(args.get("token") or "")
+
+
+@_method("CancelRetrievePropertiesEx")
+def _cancel_retrieve(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    space = ctx.space()
+    if space.state.pages.pop(args.get("token") or "", None) is None:
+        raise SoapFault(soap_faults.invalid_argument(f"unknown token '{args.get('token')}'", "token"))
+    return None
+
+
+@_method("CreateFilter")
+def _create_filter(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    import uuid
+
+    from .soap_collector import FilterState
+
+    space = ctx.space()
+    spec = args.get("spec")
+    if spec is None:
+        raise SoapFault(soap_faults.invalid_argument("spec is required", "spec"))
+    with ctx.world.lock:
+        space.validate([spec])
+        space.select(spec)          # ManagedObjectNotFound for a missing start object, as vCenter
+    moid = f"session[{space.state.key}]{uuid.uuid4()}"
+    with space.state.lock:
+        space.state.filters[moid] = FilterState(moid=moid, spec=spec,
+                                                partial_updates=bool(args.get("partialUpdates")))
+    return PC.Filter(moid)
+
+
+@_method("DestroyPropertyFilter")
+def _destroy_filter(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    state = ctx.space().state
+    with state.lock:
+        state.filters.pop(this._moId, None)
+    return None
+
+
+def _wait(ctx: Context, version: str | None, max_wait: float | None) -> Any:
+    space = ctx.space()
+    assert ctx.session is not None
+    sid = ctx.session.id
+    return wait_for_updates(space, version, max_wait, lambda: engine.get_session(ctx.world, sid) is not None)
+
+
+@_method("WaitForUpdatesEx")
+def _wait_for_updates_ex(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    options = args.get("options")
+    max_wait = getattr(options, "maxWaitSeconds", None)
+    return _wait(ctx, args.get("version"), None if max_wait is None else float(max_wait))
+
+
+@_method("WaitForUpdates")
+def _wait_for_updates(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    result = _wait(ctx, args.get("version"), None)
+    if result is None:   # the legacy call always answers with an UpdateSet
+        state = ctx.space().state
+        result = PC.UpdateSet(version=str(state.version), filterSet=[])
+    return result
+
+
+@_method("CheckForUpdates")
+def _check_for_updates(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    return _wait(ctx, args.get("version"), 0.0)
+
+
+@_method("CancelWaitForUpdates")
+def _cancel_wait(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    state = ctx.space().state
+    with state.lock:
+        state.cancel_wait = True
+    return None
+
+
+# --------------------------------------------------------------------------- tasks
+def _start(ctx: Context, method: str, target: str, fn: Callable[[Any], Any]) -> Any:
+    """Start an engine task for a SOAP *_Task method and return its vim.Task reference.
+
+    `fn(task)` runs in the engine's task thread; an engine.OpError it raises ends the task
+    in state error with the matching vim fault as TaskInfo.error.
+    """
+    assert ctx.session is not None
+    target_type = ctx.inv.type_of(target) or ""
+    task = engine.start_task(ctx.world, task_operation(method), target, "soap", ctx.session.user, fn,
+                             target_type=target_type)
+    return vim.Task(task.id)
+
+
+def _vm_state(ctx: Context, vm_id: str) -> str:
+    vm = ctx.world.vms.get(vm_id)
+    return vm.power_state if vm else "poweredOff"
+
+
+@_method("EnterMaintenanceMode_Task")
+def _enter_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    host_id = this._moId
+    evacuate_off = bool(args.get("evacuatePoweredOffVms"))
+    timeout = args.get("timeout") or 0
+    if timeout < 0:
+        raise SoapFault(soap_faults.invalid_argument("timeout must not be negative", "timeout"))
+
+    def fn(task: Any) -> None:
+        engine.enter_maintenance(ctx.world, host_id, evacuate_powered_off=evacuate_off, task=task)
+
+    return _start(ctx, "EnterMaintenanceMode_Task", host_id, fn)
+
+
+@_method("ExitMaintenanceMode_Task")
+def _exit_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    host_id = this._moId
+
+    def fn(task: Any) -> None:
+        engine.exit_maintenance(ctx.world, host_id)
+
+    return _start(ctx, "ExitMaintenanceMode_Task", host_id, fn)
+
+
+_DRS_DEFAULTS = {"drs_enabled": False, "drs_behavior": "fullyAutomated", "ha_enabled": False,
+                 "admission_control": True}
+
+
+@_method("ReconfigureComputeResource_Task")
+def _reconfigure_cluster(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    spec = args.get("spec")
+    modify = bool(args.get("modify"))
+    target = this._moId
+    if spec is None:
+        raise SoapFault(soap_faults.invalid_argument("spec is required", "spec"))
+    changes: dict[str, Any] = {}
+    drs = getattr(spec, "drsConfig", None)
+    das = getattr(spec, "dasConfig", None)
+    if not isinstance(this, vim.ClusterComputeResource):
+        if drs is not None or das is not None:
+            raise SoapFault(soap_faults.invalid_argument(
+                "drsConfig and dasConfig apply to clusters only", "spec"))
+        return _start(ctx, "ReconfigureComputeResource_Task", target, lambda task: None)
+    if drs is not None:
+        if drs.enabled is not None:
+            changes["drs_enabled"] = bool(drs.enabled)
+        if drs.defaultVmBehavior is not None:
+            changes["drs_behavior"] = str(drs.defaultVmBehavior)
+    if das is not None:
+        if das.enabled is not None:
+            changes["ha_enabled"] = bool(das.enabled)
+        if das.admissionControlEnabled is not None:
+            changes["admission_control"] = bool(das.admissionControlEnabled)
+    if not modify:
+        # a complete specification: whatever it leaves unset takes the default
+        changes = {**_DRS_DEFAULTS, **changes}
+    if changes.get("drs_behavior") not in (None, "manual", "partiallyAutomated", "fullyAutomated"):
+        raise SoapFault(soap_faults.invalid_argument(
+            f"invalid defaultVmBehavior '{changes['drs_behavior']}'", "spec.drsConfig.defaultVmBehavior"))
+
+    def fn(task: Any) -> None:
+        engine.reconfigure_cluster(ctx.world, target, **changes)
+
+    return _start(ctx, "ReconfigureComputeResource_Task", target, fn)
+
+
+@_method("PowerOnVM_Task")
+def _power_on(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    vm_id = this._moId
+    host = args.get("host")
+    if host is not None:
+        with ctx.world.lock:
+            host = ctx.space().check(host)
+        if ctx.world.vms[vm_id].host != host._moId:
+            raise SoapFault(soap_faults.invalid_argument(
+                "powering on a VM on another host is not supported; migrate it first", "host"))
+
+    def fn(task: Any) -> None:
+        engine.power_on_vm(ctx.world, vm_id)
+
+    return _start(ctx, "PowerOnVM_Task", vm_id, fn)
+
+
+@_method("PowerOffVM_Task")
+def _power_off(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    vm_id = this._moId
+
+    def fn(task: Any) -> None:
+        engine.power_off_vm(ctx.world, vm_id)
+
+    return _start(ctx, "PowerOffVM_Task", vm_id, fn)
+
+
+def _migrate(ctx: Context, method: str, vm_id: str, host: Any) -> Any:
+    if host is None:
+        raise SoapFault(soap_faults.invalid_argument(
+            "a target host is required (this simulator does not pick one with DRS)", "host"))
+    with ctx.world.lock:
+        host = ctx.space().check(host)
+    if not isinstance(host, vim.HostSystem):
+        raise SoapFault(soap_faults.invalid_argument("host must be a HostSystem", "host"))
+    host_id = host._moId
+
+    def fn(task: Any) -> None:
+        engine.migrate_vm(ctx.world, vm_id, host_id)
+
+    return _start(ctx, method, vm_id, fn)
+
+
+@_method("RelocateVM_Task")
+def _relocate(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    spec = args.get("spec")
+    if spec is None:
+        raise SoapFault(soap_faults.invalid_argument("spec is required", "spec"))
+    if spec.datastore is not None or spec.disk:
+        raise SoapFault(soap_faults.invalid_argument("storage relocation is not simulated", "spec.datastore"))
+    return _migrate(ctx, "RelocateVM_Task", this._moId, spec.host)
+
+
+@_method("MigrateVM_Task")
+def _migrate_vm(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    state = args.get("state")
+    if state is not None and state != _vm_state(ctx, this._moId):
+        raise SoapFault(soap_faults.make("InvalidPowerState", f"the VM is {_vm_state(ctx, this._moId)}",
+                                         vm_state=_vm_state(ctx, this._moId)))
+    return _migrate(ctx, "MigrateVM_Task", this._moId, args.get("host"))
+
+
+@_method("Fetch")
+def _fetch_placeholder(ctx: Context, this: Any, args: dict[str, Any]) -> Any:  # handled by _fetch
+    raise AssertionError("Fetch is dispatched by _fetch")
