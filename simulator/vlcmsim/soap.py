@@ -17,6 +17,7 @@ REST and SOAP share one model; tasks are `engine.start_task` tasks with moid `ta
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import http.cookies
 import io
@@ -274,13 +275,21 @@ def _envelope(inner: str) -> str:
             + inner + "\n" + SoapAdapter.SOAP_BODY_END + SoapAdapter.SOAP_ENVELOPE_END)
 
 
+def _serializer(writer: io.StringIO, version: str) -> SoapSerializer:
+    ser = SoapSerializer(writer, version, _ns_map(version))
+    ser.outermostAttrs = ""      # pyVmomi's request-side versionId attribute; vCenter sends none
+    return ser
+
+
 def response_body(method: str, result: Any, info: Any, version: str) -> bytes:
     default_ns = VmomiSupport.GetWsdlNamespace(version)
     inner = [f'<{method}Response xmlns="{default_ns}">']
     if result is not None and info is not None:
         rinfo = VmomiSupport.Object(name="returnval", type=info.result, version=version,
                                     flags=info.resultFlags | VmomiSupport.F_OPTIONAL)
-        inner.append(SoapAdapter.SerializeToStr(result, rinfo, version, _ns_map(version)))
+        writer = io.StringIO()
+        _serializer(writer, version).Serialize(result, rinfo)
+        inner.append(writer.getvalue())
     inner.append(f"</{method}Response>")
     return _envelope("".join(inner)).encode("utf-8")
 
@@ -292,8 +301,9 @@ def fault_response(fault: Any, version: str, cookies: list[str] | None = None) -
     name = VmomiSupport.GetWsdlName(type(fault))
     info = VmomiSupport.Object(name=f"{name}Fault", type=object, version=version, flags=0)
     msg = fault.msg or name
-    SoapSerializer(writer, version, _ns_map(version))._SerializeDataObject(
-        fault, info, f' xmlns="{default_ns}"', default_ns)
+    detail = copy.copy(fault)
+    detail.msg = None            # the message travels in faultstring, as vCenter sends it
+    _serializer(writer, version)._SerializeDataObject(detail, info, f' xmlns="{default_ns}"', default_ns)
     inner = ("<soapenv:Fault><faultcode>ServerFaultCode</faultcode>"
              f"<faultstring>{SoapAdapter.XmlEscape(msg)}</faultstring>"
              f"<detail>{writer.getvalue()}</detail></soapenv:Fault>")

@@ -510,7 +510,9 @@ class Inventory:
         if vm.fault_tolerance:
             cfg.ftInfo = vim.vm.FaultTolerancePrimaryConfigInfo(
                 role=1, instanceUuids=[_uuid("vm-instance", vm.id), _uuid("vm-secondary", vm.id)],
-                configPaths=[f"[datastore1] {vm.name}/{vm.name}.vmx"], secondaries=[])
+                configPaths=[f"[datastore1] {vm.name}/{vm.name}.vmx"],
+                # the model has no secondary VM object: this reference does not resolve
+                secondaries=[mo("VirtualMachine", f"{vm.id}-ft2")])
         return cfg
 
     def vm_summary(self, vm: VM) -> Any:
