@@ -4,8 +4,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ANSIBLE_PYTHON := 3.11
 
-.PHONY: venv sim demo test lint clean
+# ansible-test needs the collection at .../ansible_collections/vsphere/lifecycle and lists files with git:
+# it runs on a copy outside this git work tree's file listing (its own `git init`), refreshed on every run.
+BUILD_ROOT := $(CURDIR)/.cache/ansible-test
+COLL := $(BUILD_ROOT)/ansible_collections/vsphere/lifecycle
+COLL_CONTENT := galaxy.yml README.md meta plugins changelogs docs playbooks
+# offline stand-in for the get-pip script ansible-test downloads (see tests/sanity/get_pip_standin.py)
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+STATE := .state
+DEMO_STATE := $(STATE)/demo
+
+.PHONY: venv sim demo test lint sanity units integration collection-tree clean
 
 $(STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +33,50 @@ sim: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check plugins simulator tests bench
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest -q tests
+$(GET_PIP): tests/sanity/get_pip_standin.py
+	mkdir -p $(dir $(GET_PIP))
+	cp $< $@
+
+collection-tree:
+	rm -rf $(COLL)
+	mkdir -p $(COLL)/tests
+	cp -R $(wildcard $(COLL_CONTENT)) $(COLL)/
+	cp -R tests/unit tests/sanity tests/config.yml $(COLL)/tests/
+	printf 'tests/output/\n__pycache__/\n' > $(COLL)/.gitignore
+	cd $(COLL) && git init -q
+
+sanity: $(STAMP) $(GET_PIP) collection-tree
+	cd $(COLL) && time $(CURDIR)/$(BIN)/ansible-test sanity --venv --python $(ANSIBLE_PYTHON) \
+	  --skip-test pslint --skip-test shellcheck --color no
+
+units: $(STAMP) $(GET_PIP) collection-tree
+	cd $(COLL) && time $(CURDIR)/$(BIN)/ansible-test units --venv --python $(ANSIBLE_PYTHON) \
+	  --requirements --color no
+
+integration: $(STAMP)
+	time $(BIN)/python -m pytest -q tests/sim tests/integration
+
+test: lint sanity units integration
+
+# Starts vlcmsim on the demo scenario in the background, runs the main playbook against it with the
+# connection taken only from VMWARE_* environment variables (and the simulator's CA), then stops the
+# simulator, also when the playbook fails.
+demo: $(STAMP)
+	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE) $(BUILD_ROOT)/runtime/ansible_collections/vsphere
+	@ln -sfn $(CURDIR) $(BUILD_ROOT)/runtime/ansible_collections/vsphere/lifecycle
+	@$(BIN)/vlcmsim --scenario demo --port 0 --time-scale 0.01 --state-dir $(DEMO_STATE) \
+	  > $(DEMO_STATE)/vlcmsim.log 2>&1 & echo $$! > $(DEMO_STATE)/pid; \
+	trap 'kill $$(cat $(DEMO_STATE)/pid) 2>/dev/null; wait $$(cat $(DEMO_STATE)/pid) 2>/dev/null' EXIT; \
+	for i in $$(seq 1 150); do test -s $(DEMO_STATE)/server.json && break; \
+	  kill -0 $$(cat $(DEMO_STATE)/pid) 2>/dev/null || { cat $(DEMO_STATE)/vlcmsim.log; exit 1; }; sleep 0.2; done; \
+	test -s $(DEMO_STATE)/server.json || { echo "vlcmsim did not start"; cat $(DEMO_STATE)/vlcmsim.log; exit 1; }; \
+	eval "$$($(BIN)/python -c 'import json,shlex,sys; s=json.load(open(sys.argv[1])); \
+	  print("export VMWARE_HOST=%s VMWARE_PORT=%s VMWARE_USER=%s VMWARE_PASSWORD=%s VMWARE_CA_PATH=%s" % \
+	  tuple(shlex.quote(str(s[k])) for k in ("host","port","username","password","ca")))' $(DEMO_STATE)/server.json)"; \
+	echo "vlcmsim (demo scenario) at https://$$VMWARE_HOST:$$VMWARE_PORT"; \
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/runtime ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
+	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+	  $(BIN)/ansible-playbook playbooks/compliance_report.yml
 
 clean:
-	rm -rf $(VENV) tests/output .pytest_cache
+	rm -rf $(VENV) tests/output .pytest_cache .cache $(STATE)

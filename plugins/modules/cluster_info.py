@@ -29,6 +29,7 @@ options:
     default: false
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.attributes
 attributes:
   check_mode:
     support: full
@@ -41,7 +42,7 @@ attributes:
     membership:
       - vsphere.lifecycle.vcenter
 author:
-  - vsphere.lifecycle contributors
+  - vsphere.lifecycle contributors (@vsphere-lifecycle)
 seealso:
   - module: vsphere.lifecycle.compliance
 """

@@ -56,6 +56,7 @@ options:
     default: 1800
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.attributes
 attributes:
   check_mode:
     support: full
@@ -71,7 +72,7 @@ attributes:
     membership:
       - vsphere.lifecycle.vcenter
 author:
-  - vsphere.lifecycle contributors
+  - vsphere.lifecycle contributors (@vsphere-lifecycle)
 seealso:
   - module: vsphere.lifecycle.image_info
 """

@@ -31,6 +31,7 @@ options:
     default: true
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.attributes
 attributes:
   check_mode:
     support: full
@@ -43,7 +44,7 @@ attributes:
     membership:
       - vsphere.lifecycle.vcenter
 author:
-  - vsphere.lifecycle contributors
+  - vsphere.lifecycle contributors (@vsphere-lifecycle)
 seealso:
   - module: vsphere.lifecycle.compliance
 """

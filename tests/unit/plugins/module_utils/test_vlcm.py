@@ -1,0 +1,182 @@
+# Copyright: (c) 2026, vsphere.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError
+
+NO_NOTES = {"info": [], "warnings": [], "errors": []}
+BNXT = {"display_name": "Broadcom NetXtreme-E", "vendor": "Broadcom"}
+
+
+def note(text, fix=None):
+    out = {"id": "n", "time": "2026-01-01T00:00:00.000Z", "type": "WARNING",
+           "message": {"id": "m", "default_message": text, "args": []}}
+    if fix:
+        out["resolution"] = {"id": "r", "default_message": fix, "args": []}
+    return out
+
+
+def host_compliance(status, base_current, base_target="8.0.3-0.35.24280767", impact="REBOOT_REQUIRED"):
+    return {
+        "status": status, "impact": impact if status != "COMPLIANT" else "NO_IMPACT", "stage_status": "NOT_STAGED",
+        "notifications": NO_NOTES, "scan_time": "2026-11-23T12:00:00.000Z", "commit": "2",
+        "base_image": {"status": "COMPLIANT" if base_current == base_target else "NON_COMPLIANT",
+                       "stage_status": "NOT_STAGED", "notifications": NO_NOTES,
+                       "current": {"version": base_current, "details": {"display_name": "ESXi", "display_version": "8.0 U3a",
+                                                                        "release_date": "2024-06-25T00:00:00.000Z"}},
+                       "target": {"version": base_target, "details": {"display_name": "ESXi", "display_version": "8.0 U3b",
+                                                                      "release_date": "2024-09-17T00:00:00.000Z"}}},
+        "add_on": {"status": "COMPLIANT", "notifications": NO_NOTES,
+                   "current": {"name": "DEL-ESXi", "version": "803.24022510-A00"},
+                   "target": {"name": "DEL-ESXi", "version": "803.24022510-A00"}},
+        "components": {
+            "bnxtnet": {"status": "NON_COMPLIANT", "notifications": NO_NOTES, "current_source": "ADD_ON",
+                        "target_source": "USER",
+                        "current": {"version": "228.0.1", "details": BNXT},
+                        "target": {"version": "230.0.5", "details": BNXT}},
+            "nvme-pcie": {"status": "COMPLIANT", "notifications": NO_NOTES,
+                          "current": {"version": "1.2.4"}, "target": {"version": "1.2.4"}},
+        },
+        "solutions": {},
+        "hardware_support": {"com.dell.HSM": {
+            "status": "INCOMPATIBLE", "stage_status": "NOT_STAGED", "notifications": {"errors": [note("no fw")]},
+            "current": {"pkg": "DellFW", "version": "1.0"}, "target": {"pkg": "DellFW", "version": "2.0"},
+            "hardware_modules": {"bios": {"status": "NON_COMPLIANT", "current": {"version": "2.1"},
+                                          "target": {"version": "2.4"}, "notifications": NO_NOTES}}}},
+    }
+
+
+def cluster_compliance():
+    return {
+        "impact": "REBOOT_REQUIRED", "status": "NON_COMPLIANT", "stage_status": "NOT_STAGED",
+        "notifications": {"warnings": [note("Cluster has 1 host that is not compliant.", "Remediate the cluster.")]},
+        "scan_time": "2026-11-23T12:00:00.000Z", "commit": "2",
+        "compliant_hosts": ["host-11"], "non_compliant_hosts": ["host-10"], "incompatible_hosts": [],
+        "unavailable_hosts": ["host-12"],
+        "hosts": {"host-10": host_compliance("NON_COMPLIANT", "8.0.3-0.30.24022510"),
+                  "host-11": host_compliance("COMPLIANT", "8.0.3-0.35.24280767")},
+        "host_info": {"host-10": {"name": "esx-b"}, "host-11": {"name": "esx-a"}, "host-12": {"name": "esx-c"}},
+    }
+
+
+def test_cluster_report_counts_and_per_host_drift():
+    report = vlcm.cluster_report(cluster_compliance())
+    assert report["status"] == "NON_COMPLIANT" and report["impact"] == "REBOOT_REQUIRED"
+    assert report["counts"] == {"compliant": 1, "non_compliant": 1, "incompatible": 0, "unavailable": 1, "total": 3}
+    assert report["non_compliant_hosts"] == ["esx-b"] and report["unavailable_hosts"] == ["esx-c"]
+    assert report["notifications"]["warnings"] == ["Cluster has 1 host that is not compliant. (Remediate the cluster.)"]
+    assert [h["name"] for h in report["hosts"]] == ["esx-a", "esx-b", "esx-c"]
+    drifted = report["hosts"][1]
+    assert drifted["base_image"] == {"status": "NON_COMPLIANT", "stage_status": "NOT_STAGED",
+                                     "current": "8.0.3-0.30.24022510", "target": "8.0.3-0.35.24280767",
+                                     "current_display": "8.0 U3a", "target_display": "8.0 U3b"}
+    assert drifted["add_on"]["status"] == "COMPLIANT" and drifted["add_on"]["name"] == "DEL-ESXi"
+    assert drifted["components"] == [{"id": "bnxtnet", "name": "Broadcom NetXtreme-E", "status": "NON_COMPLIANT",
+                                      "stage_status": None, "current": "228.0.1", "target": "230.0.5",
+                                      "current_source": "ADD_ON", "target_source": "USER"}]
+    hsp = drifted["hardware_support"][0]
+    assert (hsp["manager"], hsp["current"], hsp["target"]) == ("com.dell.HSM", "1.0", "2.0")
+    assert hsp["modules"] == [{"id": "bios", "status": "NON_COMPLIANT", "stage_status": None, "current": "2.1",
+                               "target": "2.4"}]
+    unavailable = report["hosts"][2]
+    assert unavailable["status"] == "UNAVAILABLE" and unavailable["components"] == []
+
+
+def test_include_compliant_lists_every_component():
+    report = vlcm.cluster_report(cluster_compliance(), include_compliant=True)
+    assert [c["id"] for c in report["hosts"][1]["components"]] == ["bnxtnet", "nvme-pcie"]
+
+
+def test_subset_of_hosts_gets_its_own_overall_status():
+    report = vlcm.cluster_report(cluster_compliance(), only_hosts=["host-11"])
+    assert report["status"] == "COMPLIANT" and report["impact"] == "NO_IMPACT"
+    assert report["counts"]["total"] == 1 and report["compliant_hosts"] == ["esx-a"]
+    report = vlcm.cluster_report(cluster_compliance(), only_hosts=["host-11", "host-10"])
+    assert report["status"] == "NON_COMPLIANT" and report["impact"] == "REBOOT_REQUIRED"
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    (["COMPLIANT", "NON_COMPLIANT"], "NON_COMPLIANT"), (["INCOMPATIBLE", "UNAVAILABLE"], "INCOMPATIBLE"),
+    (["COMPLIANT"], "COMPLIANT"), ([None, "COMPLIANT"], "UNAVAILABLE"), ([], None)])
+def test_overall_status(statuses, expected):
+    assert vlcm.overall_status(statuses) == expected
+
+
+def test_image_summary():
+    software = {
+        "base_image": {"version": "8.0.3-0.35.24280767", "details": {"display_name": "ESXi", "display_version": "8.0 U3b",
+                                                                     "release_date": "2024-09-17T00:00:00.000Z"}},
+        "add_on": {"name": "DEL-ESXi", "version": "803.1-A00", "details": {"display_name": "Dell add-on",
+                                                                           "vendor": "Dell", "display_version": "A00"}},
+        "components": {"bnxtnet": {"version": "230.0.5", "details": {"display_name": "Broadcom", "vendor": "Broadcom"}}},
+        "solutions": {"com.vmware.vsan": {"version": "8.0", "components": [{"component": "vsan"}]}},
+        "hardware_support": {"packages": {"com.dell.HSM": {"pkg": "DellFW", "version": "2.0"}}},
+    }
+    image = vlcm.image_summary(software)
+    assert image["base_image"]["display_version"] == "8.0 U3b"
+    assert image["add_on"] == {"name": "DEL-ESXi", "version": "803.1-A00", "display_name": "Dell add-on",
+                               "display_version": "A00", "vendor": "Dell"}
+    assert image["components"]["bnxtnet"]["version"] == "230.0.5"
+    assert image["hardware_support"] == {"com.dell.HSM": {"pkg": "DellFW", "version": "2.0"}}
+    assert image["solutions"] == {"com.vmware.vsan": {"version": "8.0", "components": ["vsan"]}}
+    assert vlcm.image_summary({"base_image": {"version": "1"}})["add_on"] is None
+
+
+class ScriptedClient:
+    def __init__(self, infos):
+        self.infos = list(infos)
+        self.posts = []
+        self.gets = []
+
+    def post(self, path, **kwargs):
+        self.posts.append((path, kwargs))
+        return "task-42"
+
+    def get(self, path, **kwargs):
+        self.gets.append(path)
+        if path.startswith("/api/cis/tasks/"):
+            return self.infos.pop(0)
+        if path.endswith("/software") and "domain-c404" in path:
+            raise ApiError("nope", status=404, error_type="NOT_FOUND")
+        return {}
+
+
+def test_scan_posts_the_binding_path_and_waits():
+    client = ScriptedClient([{"status": "RUNNING"}, {"status": "SUCCEEDED"}])
+    target = vlcm.Target("cluster", "domain-c7", "Prod")
+    info = vlcm.scan(client, target, timeout=60, sleep=lambda s: None)
+    assert client.posts == [("/api/esx/settings/clusters/domain-c7/software",
+                             {"params": {"action": "scan", "vmw-task": "true"}, "json": None})]
+    assert info["_task_id"] == "task-42" and client.gets == ["/api/cis/tasks/task-42"] * 2
+    host = vlcm.Target("host", "host-9", "esx9")
+    assert host.base == "/api/esx/settings/hosts/host-9"
+
+
+def test_stage_spec_is_the_body():
+    client = ScriptedClient([{"status": "SUCCEEDED"}])
+    target = vlcm.Target("cluster", "domain-c7", "Prod")
+    vlcm.run_software_task(client, target, "stage", spec={"commit": "3", "hosts": ["host-1"]}, timeout=5,
+                           sleep=lambda s: None)
+    assert client.posts[0][1]["json"] == {"commit": "3", "hosts": ["host-1"]}
+    assert client.posts[0][1]["params"]["action"] == "stage"
+
+
+def test_policies_paths_and_image_managed():
+    client = ScriptedClient([])
+    vlcm.get_policies(client, vlcm.Target("cluster", "domain-c7", "Prod"))
+    vlcm.get_policies(client, vlcm.Target("host", "host-3", "esx"))
+    assert client.gets == ["/api/esx/settings/clusters/domain-c7/policies/apply/effective",
+                           "/api/esx/settings/hosts/host-3/policies/apply"]
+    assert vlcm.is_image_managed(client, "domain-c7") is True
+    assert vlcm.is_image_managed(client, "domain-c404") is False
+
+
+def test_report_does_not_mutate_input():
+    data = cluster_compliance()
+    before = copy.deepcopy(data)
+    vlcm.cluster_report(data, only_hosts=["host-10"])
+    assert data == before
