@@ -27,7 +27,7 @@ class Image:
     # hardware support (firmware): manager name -> (package name, version)
     hardware_support: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def copy(self) -> "Image":
+    def copy(self) -> Image:
         return Image(self.base_image, self.add_on, dict(self.components), dict(self.hardware_support))
 
 
@@ -38,6 +38,7 @@ class Commit:
     author: str
     created: float
     description: str = ""
+    applied: bool = False    # apply_status APPLIED once an apply of this commit completed
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Cluster:
     last_check_result: dict[str, Any] | None = None          # engine-level report
     last_apply_result: dict[str, Any] | None = None
     busy: str | None = None          # name of the operation holding the cluster, if any
+    last_stage_result: dict[str, Any] | None = None
 
 
 @dataclass
@@ -110,7 +112,12 @@ class Host:
     compliance: dict[str, Any] | None = None   # last scan result for this host (engine-level)
     last_check_result: dict[str, Any] | None = None
     last_apply_result: dict[str, Any] | None = None
+    last_stage_result: dict[str, Any] | None = None
     busy: str | None = None
+    uuid: str = ""
+    vendor: str = "Dell Inc."
+    model: str = "PowerEdge R750"
+    maintenance_since: float | None = None     # monotonic time of entering maintenance mode
 
 
 @dataclass
@@ -134,6 +141,10 @@ class DepotBaseImage:
     display_version: str
     release_date: float
     components: dict[str, str] = field(default_factory=dict)
+    quick_patch_compatible_versions: dict[str, str] = field(default_factory=dict)
+    category: str = "ENHANCEMENT"
+    summary: str = ""
+    kb: str = "https://kb.vmware.com"
 
 
 @dataclass
@@ -143,6 +154,11 @@ class DepotAddOn:
     display_name: str
     vendor: str
     components: dict[str, str] = field(default_factory=dict)
+    display_version: str = ""
+    release_date: float = 0.0
+    category: str = "ENHANCEMENT"
+    summary: str = ""
+    kb: str = "https://kb.vmware.com"
 
 
 @dataclass
@@ -151,6 +167,12 @@ class DepotComponent:
     version: str
     display_name: str
     vendor: str
+    display_version: str = ""
+    release_date: float = 0.0
+    category: str = "ENHANCEMENT"
+    urgency: str = "MODERATE"
+    summary: str = ""
+    kb: str = "https://kb.vmware.com"
 
 
 @dataclass
@@ -188,6 +210,10 @@ class Task:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    service: str = ""           # e.g. "com.vmware.esx.settings.clusters.software"
+    description: str = ""
+    target_type: str = ""       # e.g. "ClusterComputeResource", "HostSystem"
+    cancelable: bool = False
 
 
 @dataclass
@@ -198,6 +224,9 @@ class Counters:
     maintenance_host_seconds: float = 0.0                    # in scenario (unscaled) seconds
     evacuations: int = 0
     reboots: int = 0
+    host_scans: int = 0          # host compliance computations by scan (explicit or automatic)
+    downloads: int = 0           # host stagings (image downloads to a host)
+    installs: int = 0
 
 
 class World:
@@ -222,6 +251,9 @@ class World:
         self.faults: list[dict[str, Any]] = []
         self.counters = Counters()
         self._next_id = 1000
+        self.scenario_name = ""
+        self.scenario_source: str | None = None    # path of the YAML file the world came from
+        self.state_dir = ""
 
     def new_id(self, prefix: str) -> str:
         with self.lock:

@@ -1,0 +1,5 @@
+"""`python -m vlcmsim` == `vlcmsim`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Injectable faults: request faults (applied by the server) and state faults (used by the engine).
+
+A fault is a plain dict (the admin API's JSON object). Request faults match on optional
+`method`, `path` (fnmatch glob on the URL path without query) and `action` (the `action`
+query value) and fire `count` times (default 1):
+
+    {"type": "http_status", "status": 503, "retry_after": 1}
+    {"type": "reset_connection"}
+    {"type": "slow", "seconds": 2}
+    {"type": "expire_session"}
+
+State faults:
+
+    {"type": "host_fail", "host": "<id or name>", "phase": "download|enter_maintenance|install|reboot|exit_maintenance", "count": 1}
+    {"type": "host_disconnect", "host": "<id or name>"}          (applied immediately)
+    {"type": "cluster_busy", "cluster": "<id or name>"}           (until the faults are cleared)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from .model import World
+
+REQUEST_TYPES = {"http_status", "reset_connection", "slow", "expire_session"}
+STATE_TYPES = {"host_fail", "host_disconnect", "cluster_busy"}
+PHASES = {"download", "enter_maintenance", "install", "reboot", "exit_maintenance"}
+
+
+class FaultError(ValueError):
+    """A fault object that cannot be accepted (the message names the field)."""
+
+
+def _resolve(world: World, kind: str, ref: Any) -> str:
+    table = world.hosts if kind == "host" else world.clusters
+    if not isinstance(ref, str) or not ref:
+        raise FaultError(f"fault field '{kind}' must be a {kind} id or name")
+    if ref in table:
+        return ref
+    for obj in table.values():
+        if obj.name == ref:
+            return obj.id
+    known = ", ".join(sorted(o.name for o in table.values())[:20])
+    raise FaultError(f"fault field '{kind}': no {kind} with id or name '{ref}' (known: {known})")
+
+
+def normalize(world: World, fault: Any) -> dict[str, Any]:
+    """Validate one fault object and return the stored form (ids resolved, count set)."""
+    if not isinstance(fault, dict):
+        raise FaultError("a fault must be a JSON object")
+    ftype = fault.get("type")
+    if ftype not in REQUEST_TYPES | STATE_TYPES:
+        raise FaultError(f"fault field 'type': unknown type {ftype!r}; "
+                         f"expected one of {sorted(REQUEST_TYPES | STATE_TYPES)}")
+    out = dict(fault)
+    count = out.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise FaultError("fault field 'count' must be a positive integer")
+    out["count"] = count
+    if ftype in REQUEST_TYPES:
+        for key in ("method", "path", "action"):
+            if key in out and not isinstance(out[key], str):
+                raise FaultError(f"fault field '{key}' must be a string")
+        if "method" in out:
+            out["method"] = out["method"].upper()
+        if ftype == "http_status":
+            status = out.get("status", 503)
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                raise FaultError("fault field 'status' must be an HTTP error status (400-599)")
+            out["status"] = status
+            ra = out.get("retry_after")
+            if ra is not None and (not isinstance(ra, (int, float)) or ra < 0):
+                raise FaultError("fault field 'retry_after' must be a non-negative number")
+        if ftype == "slow":
+            secs = out.get("seconds", 1)
+            if not isinstance(secs, (int, float)) or secs < 0:
+                raise FaultError("fault field 'seconds' must be a non-negative number")
+            out["seconds"] = secs
+    elif ftype == "host_fail":
+        out["host"] = _resolve(world, "host", out.get("host"))
+        if out.get("phase") not in PHASES:
+            raise FaultError(f"fault field 'phase' must be one of {sorted(PHASES)}")
+    elif ftype == "host_disconnect":
+        out["host"] = _resolve(world, "host", out.get("host"))
+    elif ftype == "cluster_busy":
+        out["cluster"] = _resolve(world, "cluster", out.get("cluster"))
+    return out
+
+
+def add(world: World, fault: Any) -> dict[str, Any]:
+    """Store (or, for host_disconnect, apply) one fault; returns the stored form."""
+    stored = normalize(world, fault)
+    with world.lock:
+        if stored["type"] == "host_disconnect":
+            host = world.hosts[stored["host"]]
+            host.connection_state = "disconnected"
+            return stored
+        world.faults.append(stored)
+    return stored
+
+
+def clear(world: World) -> None:
+    with world.lock:
+        world.faults.clear()
+
+
+def match_request(world: World, method: str, path: str, action: str | None) -> dict[str, Any] | None:
+    """Consume and return the first request fault matching this request, if any."""
+    with world.lock:
+        for fault in world.faults:
+            if fault["type"] not in REQUEST_TYPES:
+                continue
+            if fault.get("method") and fault["method"] != method.upper():
+                continue
+            if fault.get("path") and not fnmatch.fnmatchcase(path, fault["path"]):
+                continue
+            if fault.get("action") is not None and fault["action"] != action:
+                continue
+            fault["count"] -= 1
+            if fault["count"] <= 0:
+                world.faults.remove(fault)
+            return dict(fault)
+    return None
+
+
+def take_host_fail(world: World, host_id: str, phase: str) -> bool:
+    """True (and one count consumed) if a host_fail fault targets this host at this phase."""
+    with world.lock:
+        for fault in world.faults:
+            if fault["type"] == "host_fail" and fault["host"] == host_id and fault["phase"] == phase:
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    world.faults.remove(fault)
+                return True
+    return False
+
+
+def cluster_blocked(world: World, cluster_id: str) -> bool:
+    with world.lock:
+        return any(f["type"] == "cluster_busy" and f["cluster"] == cluster_id for f in world.faults)
