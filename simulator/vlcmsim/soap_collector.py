@@ -347,6 +347,7 @@ class ObjectSpace:
         """Filter updates of every filter against what it last reported (all, if `since` is None)."""
         out: list[Any] = []
         snaps: dict[str, Any] = {}
+        self.inv.reset_cache()
         for moid, flt in self.state.filters.items():
             current = self.snapshot(flt)
             snaps[moid] = current

@@ -102,10 +102,19 @@ class Inventory:
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self._by_host: dict[str, list[VM]] | None = None
+        self._by_cluster: dict[str, list[Host]] | None = None
+        self._folders: dict[str, tuple[str, str]] | None = None
+
+    def reset_cache(self) -> None:
+        """Forget the indexes (call when the model may have changed since they were built)."""
+        self._by_host = self._by_cluster = self._folders = None
 
     # ---- object lookup -------------------------------------------------------------------
     def folders(self) -> dict[str, tuple[str, str]]:
         """Folder moid -> (kind, datacenter id); kind in root|host|vm|datastore|network."""
+        if self._folders is not None:
+            return self._folders
         out: dict[str, tuple[str, str]] = {ROOT_FOLDER: ("root", "")}
         for dc in self.world.datacenters.values():
             n = _num(dc.id)
@@ -113,6 +122,7 @@ class Inventory:
             out[dc.vm_folder] = ("vm", dc.id)
             out[f"group-s{n}"] = ("datastore", dc.id)
             out[f"group-n{n}"] = ("network", dc.id)
+        self._folders = out
         return out
 
     def type_of(self, moid: str) -> str | None:
@@ -159,10 +169,23 @@ class Inventory:
         return host.datacenter if host else None
 
     def hosts_of_cluster(self, cluster_id: str) -> list[Host]:
-        return [self.world.hosts[h] for h in _sorted(h.id for h in self.world.hosts.values() if h.cluster == cluster_id)]
+        if self._by_cluster is None:
+            index: dict[str, list[Host]] = {}
+            for hid in _sorted(self.world.hosts):
+                host = self.world.hosts[hid]
+                if host.cluster:
+                    index.setdefault(host.cluster, []).append(host)
+            self._by_cluster = index
+        return list(self._by_cluster.get(cluster_id, []))
 
     def vms_of_host(self, host_id: str) -> list[VM]:
-        return [self.world.vms[v] for v in _sorted(v.id for v in self.world.vms.values() if v.host == host_id)]
+        if self._by_host is None:
+            index: dict[str, list[VM]] = {}
+            for vid in _sorted(self.world.vms):
+                vm = self.world.vms[vid]
+                index.setdefault(vm.host, []).append(vm)
+            self._by_host = index
+        return list(self._by_host.get(host_id, []))
 
     def folder_children(self, folder_id: str) -> list[Any]:
         kind, dc_id = self.folders()[folder_id]

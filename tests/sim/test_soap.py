@@ -1,0 +1,310 @@
+"""pyVmomi 9.1.1.0 against the real `vlcmsim` server over HTTPS (the SOAP side, /sdk).
+
+One simulator per module (scenario `tiny`, HTTPS with its generated CA, a free port), reset
+through `POST /sim/reset` before each test; results are read back through SOAP, through
+`/sim/state` and `/sim/counters`, and through REST (`GET /api/vcenter/host`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from pyVim.connect import Disconnect, SmartConnect
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+PC = vmodl.query.PropertyCollector
+HOST_PATHS = ["name", "parent", "runtime", "config.product", "capability", "hardware", "summary", "vm"]
+
+
+@dataclass
+class Sim:
+    url: str
+    host: str
+    port: int
+    username: str
+    password: str
+    ca: str
+
+    def get(self, path: str) -> Any:
+        resp = requests.get(self.url + path, verify=self.ca, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def post(self, path: str, body: Any = None) -> requests.Response:
+        return requests.post(self.url + path, json=body, verify=self.ca, timeout=10)
+
+    def connect(self, **kwargs: Any) -> Any:
+        if "sslContext" not in kwargs and not kwargs.get("disableSslCertValidation"):
+            kwargs["sslContext"] = ssl.create_default_context(cafile=self.ca)
+        kwargs.setdefault("pwd", self.password)
+        return SmartConnect(host=self.host, port=self.port, user=self.username, **kwargs)
+
+
+def _start_cli(state_dir: Path, scenario: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """Start `python -m vlcmsim` on a free port and wait (bounded) for its server.json."""
+    cmd = [sys.executable, "-m", "vlcmsim", "--scenario", scenario, "--port", "0",
+           "--state-dir", str(state_dir), "--time-scale", "0.0005"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    info_file = state_dir / "server.json"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise RuntimeError(f"vlcmsim exited with {proc.returncode}: {out}")
+        if info_file.exists():
+            try:
+                info = json.loads(info_file.read_text())
+            except json.JSONDecodeError:
+                info = None
+            if info and info.get("pid") == proc.pid:
+                return proc, info
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("vlcmsim did not write server.json within 20 s")
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    proc, info = _start_cli(tmp_path_factory.mktemp("vlcmsim"), "tiny")
+    try:
+        yield Sim(url=info["url"], host=info["host"], port=int(info["port"]), username=info["username"],
+                  password=info["password"], ca=info["ca"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim: Sim) -> None:
+    assert sim.post("/sim/reset").status_code in (200, 204)
+
+
+@pytest.fixture
+def si(sim: Sim) -> Iterator[Any]:
+    si = sim.connect()
+    yield si
+    try:
+        Disconnect(si)
+    except vim.fault.NotAuthenticated:
+        pass
+
+
+def host_view_spec(view: Any, paths: list[str]) -> Any:
+    return PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
+            PC.TraversalSpec(name="traverseView", type=vim.view.ContainerView, path="view", skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=paths)])
+
+
+def bulk_hosts(si: Any, paths: list[str], max_objects: int | None = None) -> dict[str, dict[str, Any]]:
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
+    try:
+        pc = content.propertyCollector
+        result = pc.RetrievePropertiesEx([host_view_spec(view, paths)], PC.RetrieveOptions(maxObjects=max_objects))
+        rows: dict[str, dict[str, Any]] = {}
+        while result is not None:
+            for obj in result.objects:
+                rows[obj.obj._moId] = {"obj": obj.obj, **{p.name: p.val for p in obj.propSet}}
+            if not result.token:
+                break
+            result = pc.ContinueRetrievePropertiesEx(result.token)
+        return rows
+    finally:
+        view.DestroyView()
+
+
+def state_by_id(sim: Sim, kind: str) -> dict[str, dict[str, Any]]:
+    return {x["id"]: x for x in sim.get("/sim/state")[kind]}
+
+
+# --------------------------------------------------------------------------- connecting
+def test_smartconnect_with_the_ca_and_disconnect_logs_out(sim: Sim) -> None:
+    si = sim.connect()
+    about = si.RetrieveContent().about
+    assert (about.apiType, about.apiVersion) == ("VirtualCenter", "8.0.3.0")
+    assert about.version == sim.get("/sim/state")["vcenter"]["version"]
+    counters = sim.get("/sim/counters")
+    assert counters["logins"]["soap"] == 1 and counters["live_sessions"]["soap"] == 1
+    assert si.content.sessionManager.currentSession.userName == sim.username
+    Disconnect(si)
+    assert sim.get("/sim/counters")["live_sessions"]["soap"] == 0
+
+
+def test_certificate_is_checked_unless_disabled(sim: Sim) -> None:
+    with pytest.raises(ssl.SSLError):
+        sim.connect(sslContext=ssl.create_default_context())      # system CAs do not know the simulator
+    si = sim.connect(disableSslCertValidation=True)
+    assert si.RetrieveContent().rootFolder._moId == "group-d1"
+    Disconnect(si)
+
+
+def test_bad_password_is_invalid_login(sim: Sim) -> None:
+    with pytest.raises(vim.fault.InvalidLogin):
+        sim.connect(pwd="not-the-password")
+    counters = sim.get("/sim/counters")
+    assert counters["logins"]["soap"] == 0 and counters["live_sessions"]["soap"] == 0
+
+
+def test_invalid_and_expired_sessions_are_not_authenticated(sim: Sim, si: Any) -> None:
+    cookie = si._stub.cookie
+    si._stub.cookie = 'vmware_soap_session="00000000000000000000000000000000"; Path=/'
+    with pytest.raises(vim.fault.NotAuthenticated):
+        si.content.rootFolder.childEntity  # noqa: B018 - the property fetch is the call under test
+    si._stub.cookie = cookie
+    assert si.content.rootFolder.childEntity
+    assert sim.post("/sim/faults", {"type": "expire_session", "path": "/sdk"}).status_code in (200, 201, 204)
+    with pytest.raises(vim.fault.NotAuthenticated):
+        si.content.rootFolder.childEntity  # noqa: B018
+    assert sim.get("/sim/counters")["live_sessions"]["soap"] == 0
+
+
+# --------------------------------------------------------------------------- reading
+def test_bulk_host_read_matches_rest_and_state(sim: Sim, si: Any) -> None:
+    rows = bulk_hosts(si, HOST_PATHS)
+    hosts = state_by_id(sim, "hosts")
+    assert set(rows) == set(hosts)
+    token = requests.post(sim.url + "/api/session", auth=(sim.username, sim.password), verify=sim.ca,
+                          timeout=10).json()
+    try:
+        rest = requests.get(sim.url + "/api/vcenter/host", headers={"vmware-api-session-id": token},
+                            verify=sim.ca, timeout=10).json()
+    finally:
+        requests.delete(sim.url + "/api/session", headers={"vmware-api-session-id": token}, verify=sim.ca,
+                        timeout=10)
+    assert {h["host"]: h["name"] for h in rest} == {moid: row["name"] for moid, row in rows.items()}
+    for moid, row in rows.items():
+        model = hosts[moid]
+        assert row["name"] == model["name"]
+        assert row["runtime"].connectionState == model["connection_state"]
+        assert row["runtime"].inMaintenanceMode is model["in_maintenance"]
+        assert row["config.product"].version == model["version"]
+        assert row["config.product"].build == model["build"]
+        assert row["config.product"].apiType == "HostAgent"
+        assert row["capability"].tpmSupported is model["tpm"]
+        assert row["hardware"].memorySize == model["memory_mb"] * 1024 * 1024
+        assert row["summary"].config.name == model["name"]
+        if model["cluster"]:
+            assert row["parent"] == vim.ClusterComputeResource(model["cluster"])
+        else:
+            assert isinstance(row["parent"], vim.ComputeResource)
+        vms = {v["id"] for v in sim.get("/sim/state")["vms"] if v["host"] == moid}
+        assert {v._moId for v in row.get("vm", [])} == vms
+
+
+def test_paging_returns_every_host_once(sim: Sim, si: Any) -> None:
+    paged = bulk_hosts(si, ["name"], max_objects=1)
+    assert sorted(paged) == sorted(state_by_id(sim, "hosts"))
+
+
+def test_vm_devices_and_fault_tolerance(sim: Sim, si: Any) -> None:
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
+            PC.TraversalSpec(name="v", type=vim.view.ContainerView, path="view", skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=[
+            "name", "runtime.host", "runtime.powerState", "runtime.faultToleranceState", "config.hardware.device"])])
+    rows = {o.obj._moId: {p.name: p.val for p in o.propSet} for o in content.propertyCollector.RetrieveContents([spec])}
+    vms = state_by_id(sim, "vms")
+    assert set(rows) == set(vms)
+    for moid, row in rows.items():
+        model = vms[moid]
+        assert row["runtime.host"]._moId == model["host"]
+        assert row["runtime.powerState"] == model["power_state"]
+        assert (row["runtime.faultToleranceState"] != "notConfigured") is model["fault_tolerance"]
+        devices = row["config.hardware.device"]
+        assert any(isinstance(d, vim.vm.device.VirtualPCIPassthrough) for d in devices) is model["directpath"]
+        multiwriter = any(isinstance(d, vim.vm.device.VirtualDisk) and d.backing.sharing == "sharingMultiWriter"
+                          for d in devices)
+        assert multiwriter is model["shared_disk"]
+
+
+# --------------------------------------------------------------------------- tasks
+def _cluster_host_with_vms(sim: Sim) -> tuple[str, list[str]]:
+    state = sim.get("/sim/state")
+    for host in state["hosts"]:
+        running = [v["id"] for v in state["vms"] if v["host"] == host["id"] and v["power_state"] == "poweredOn"]
+        if host["cluster"] and running:
+            return host["id"], running
+    raise AssertionError("scenario tiny has no clustered host with powered-on VMs")
+
+
+def test_enter_maintenance_evacuates_then_exit(sim: Sim, si: Any) -> None:
+    host_id, running = _cluster_host_with_vms(sim)
+    host = vim.HostSystem(host_id, si._stub)
+    before = sim.get("/sim/counters")["evacuations"]
+    task = host.EnterMaintenanceMode_Task(timeout=0, evacuatePoweredOffVms=False)
+    assert WaitForTask(task, maxWaitTime=60) == "success"
+    assert task.info.state == "success" and task.info.entity == host
+    assert host.runtime.inMaintenanceMode is True
+    assert not any(v._moId in running for v in host.vm)
+    state = sim.get("/sim/state")
+    assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is True
+    moved = {v["id"]: v["host"] for v in state["vms"] if v["id"] in running}
+    assert host_id not in moved.values()
+    assert sim.get("/sim/counters")["evacuations"] == before + len(running)
+    assert any(t["id"] == task._moId and t["protocol"] == "soap" and t["status"] == "SUCCEEDED"
+               for t in state["tasks"])
+    assert WaitForTask(host.ExitMaintenanceMode_Task(timeout=0), maxWaitTime=60) == "success"
+    assert host.runtime.inMaintenanceMode is False
+    assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is False
+
+
+def test_reconfigure_cluster_sticks(sim: Sim, si: Any) -> None:
+    cluster_id = next(iter(state_by_id(sim, "clusters")))
+    cluster = vim.ClusterComputeResource(cluster_id, si._stub)
+    spec = vim.cluster.ConfigSpecEx(
+        drsConfig=vim.cluster.DrsConfigInfo(enabled=True, defaultVmBehavior="manual"),
+        dasConfig=vim.cluster.DasConfigInfo(admissionControlEnabled=False))
+    assert WaitForTask(cluster.ReconfigureComputeResource_Task(spec, modify=True), maxWaitTime=60) == "success"
+    cfg = cluster.configurationEx
+    assert (cfg.drsConfig.enabled, cfg.drsConfig.defaultVmBehavior) == (True, "manual")
+    assert cfg.dasConfig.admissionControlEnabled is False
+    model = state_by_id(sim, "clusters")[cluster_id]
+    assert (model["drs_enabled"], model["drs_behavior"], model["admission_control"]) == (True, "manual", False)
+    # DRS is no longer fully automated: entering maintenance with running VMs now fails
+    host_id, _ = _cluster_host_with_vms(sim)
+    with pytest.raises(vim.fault.InvalidState):
+        WaitForTask(vim.HostSystem(host_id, si._stub).EnterMaintenanceMode_Task(0), maxWaitTime=60)
+    assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is False
+
+
+def test_vm_power_and_migration(sim: Sim, si: Any) -> None:
+    host_id, running = _cluster_host_with_vms(sim)
+    state = sim.get("/sim/state")
+    cluster = state_by_id(sim, "hosts")[host_id]["cluster"]
+    other = next(h["id"] for h in state["hosts"] if h["cluster"] == cluster and h["id"] != host_id)
+    movable = next(v for v in state["vms"] if v["id"] in running and not v["directpath"] and not v["shared_disk"])
+    vm = vim.VirtualMachine(movable["id"], si._stub)
+    assert WaitForTask(vm.MigrateVM_Task(host=vim.HostSystem(other), priority="defaultPriority"),
+                       maxWaitTime=60) == "success"
+    assert vm.runtime.host._moId == other == state_by_id(sim, "vms")[vm._moId]["host"]
+    assert WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem(host_id))),
+                       maxWaitTime=60) == "success"
+    assert vm.runtime.host._moId == host_id
+    assert WaitForTask(vm.PowerOffVM_Task(), maxWaitTime=60) == "success"
+    assert state_by_id(sim, "vms")[vm._moId]["power_state"] == "poweredOff"
+    with pytest.raises(vim.fault.InvalidPowerState):
+        WaitForTask(vm.PowerOffVM_Task(), maxWaitTime=60)
+    assert WaitForTask(vm.PowerOnVM_Task(), maxWaitTime=60) == "success"
+    assert vm.runtime.powerState == "poweredOn"
