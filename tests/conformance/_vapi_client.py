@@ -196,6 +196,9 @@ class VcenterApiClient:
                  timeout: float = 30.0, login: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = _ApiSession()
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment replace a
+        # Session's `verify` (merge_environment_settings); the simulator's CA must win.
+        self.session.trust_env = False
         self.session.verify = ca if ca else True
         http_provider = RpcProviderFactory().get_rpc_provider(
             "requests", session=self.session, base_url=self.base_url + "/api",

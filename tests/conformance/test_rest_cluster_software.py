@@ -129,7 +129,7 @@ def test_check_reports_pre_checks(client: VcenterApiClient, ids: Ids) -> None:
     assert all(e.check_statuses for e in result.entity_results)
     last = client.stub(LastCheckResult).get(cluster)
     assert no_extra_fields(last) == []
-    assert last.status.value == result.status.value
+    assert last.status == result.status
     assert last.commit == result.commit
 
 
