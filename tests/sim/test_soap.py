@@ -1,28 +1,26 @@
 """pyVmomi 9.1.1.0 against the real `vlcmsim` server over HTTPS (the SOAP side, /sdk).
 
-One simulator per module (scenario `tiny`, HTTPS with its generated CA, a free port), reset
-through `POST /sim/reset` before each test; results are read back through SOAP, through
-`/sim/state` and `/sim/counters`, and through REST (`GET /api/vcenter/host`).
+One simulator per module (`vlcmsim.testing.start_simulator`: scenario `tiny`, HTTPS with its
+generated CA, a free port), reset through `POST /sim/reset` before each test; results are
+read back through SOAP, through `/sim/state` and `/sim/counters`, and through REST
+(`GET /api/vcenter/host`).  A second module-scoped simulator runs `demo` for the objects
+`tiny` lacks (TPM host, Fault Tolerance, DirectPath I/O, shared disks).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import ssl
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
+from vlcmsim.testing import start_simulator
 
 PC = vmodl.query.PropertyCollector
 HOST_PATHS = ["name", "parent", "runtime", "config.product", "capability", "hardware", "summary", "vm"]
@@ -52,45 +50,28 @@ class Sim:
         return SmartConnect(host=self.host, port=self.port, user=self.username, **kwargs)
 
 
-def _start_cli(state_dir: Path, scenario: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """Start `python -m vlcmsim` on a free port and wait (bounded) for its server.json."""
-    cmd = [sys.executable, "-m", "vlcmsim", "--scenario", scenario, "--port", "0",
-           "--state-dir", str(state_dir), "--time-scale", "0.0005"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    info_file = state_dir / "server.json"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            raise RuntimeError(f"vlcmsim exited with {proc.returncode}: {out}")
-        if info_file.exists():
-            try:
-                info = json.loads(info_file.read_text())
-            except json.JSONDecodeError:
-                info = None
-            if info and info.get("pid") == proc.pid:
-                return proc, info
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("vlcmsim did not write server.json within 20 s")
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    handle = start_simulator("tiny", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim"))
+    try:
+        host, port = urlsplit(handle.url).hostname, urlsplit(handle.url).port
+        assert handle.ca and host and port
+        yield Sim(url=handle.url, host=host, port=port, username=handle.username,
+                  password=handle.password, ca=handle.ca)
+    finally:
+        handle.stop()
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    proc, info = _start_cli(tmp_path_factory.mktemp("vlcmsim"), "tiny")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    handle = start_simulator("demo", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim-demo"))
     try:
-        yield Sim(url=info["url"], host=info["host"], port=int(info["port"]), username=info["username"],
-                  password=info["password"], ca=info["ca"])
+        host, port = urlsplit(handle.url).hostname, urlsplit(handle.url).port
+        assert handle.ca and host and port
+        yield Sim(url=handle.url, host=host, port=port, username=handle.username,
+                  password=handle.password, ca=handle.ca)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
+        handle.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -180,6 +161,11 @@ def test_invalid_and_expired_sessions_are_not_authenticated(sim: Sim, si: Any) -
 
 # --------------------------------------------------------------------------- reading
 def test_bulk_host_read_matches_rest_and_state(sim: Sim, si: Any) -> None:
+    check_hosts(sim, si)
+
+
+def check_hosts(sim: Sim, si: Any) -> dict[str, dict[str, Any]]:
+    """Container view + one PropertyCollector read of all hosts, compared with REST and /sim/state."""
     rows = bulk_hosts(si, HOST_PATHS)
     hosts = state_by_id(sim, "hosts")
     assert set(rows) == set(hosts)
@@ -209,6 +195,7 @@ def test_bulk_host_read_matches_rest_and_state(sim: Sim, si: Any) -> None:
             assert isinstance(row["parent"], vim.ComputeResource)
         vms = {v["id"] for v in sim.get("/sim/state")["vms"] if v["host"] == moid}
         assert {v._moId for v in row.get("vm", [])} == vms
+    return rows
 
 
 def test_paging_returns_every_host_once(sim: Sim, si: Any) -> None:
@@ -216,7 +203,8 @@ def test_paging_returns_every_host_once(sim: Sim, si: Any) -> None:
     assert sorted(paged) == sorted(state_by_id(sim, "hosts"))
 
 
-def test_vm_devices_and_fault_tolerance(sim: Sim, si: Any) -> None:
+def check_vms(sim: Sim, si: Any) -> dict[str, dict[str, Any]]:
+    """VM runtime and devices of every VM, compared with the model's flags in /sim/state."""
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     spec = PC.FilterSpec(
@@ -237,6 +225,28 @@ def test_vm_devices_and_fault_tolerance(sim: Sim, si: Any) -> None:
         multiwriter = any(isinstance(d, vim.vm.device.VirtualDisk) and d.backing.sharing == "sharingMultiWriter"
                           for d in devices)
         assert multiwriter is model["shared_disk"]
+    return rows
+
+
+def test_vm_devices_and_fault_tolerance(sim: Sim, si: Any) -> None:
+    check_vms(sim, si)
+
+
+def test_demo_tpm_ft_directpath_shared_disk(demo: Sim) -> None:
+    si = demo.connect()
+    try:
+        hosts = check_hosts(demo, si)
+        vms = check_vms(demo, si)
+    finally:
+        Disconnect(si)
+    model_vms = state_by_id(demo, "vms").values()
+    # the demo scenario has each special case, so the comparisons above covered both values
+    assert any(row["capability"].tpmSupported for row in hosts.values())
+    assert any(not row["capability"].tpmSupported for row in hosts.values())
+    assert any(v["fault_tolerance"] for v in model_vms) and any(v["directpath"] for v in model_vms)
+    assert any(v["shared_disk"] for v in model_vms)
+    assert any(row["runtime.faultToleranceState"] == "running" for row in vms.values())
+    assert demo.get("/sim/counters")["live_sessions"]["soap"] == 0
 
 
 # --------------------------------------------------------------------------- tasks
