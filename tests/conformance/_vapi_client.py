@@ -153,8 +153,16 @@ def _task_metadata(base: Any) -> Any:
 
 def _get_error_type_by_name(self: ApiInterfaceStub, method_result: MethodResult, op_info: dict[str, Any],
                             rest_metadata: Any) -> Any:
-    """ADAPTATION 4 (stub half): resolve the exception class by the error's name."""
-    return op_info["errors"].get(method_result.error.name)
+    """ADAPTATION 4 (stub half): resolve the exception class by the error's name.
+
+    Errors the provider half did not rename (no usable ``error_type``) keep the runtime's
+    stock matching. A name the operation does not declare returns None, and the runtime
+    then resolves it among all standard errors.
+    """
+    name = method_result.error.name
+    if not (isinstance(name, str) and name.startswith(STD_ERROR_PREFIX)):
+        return ApiInterfaceStub._get_error_type(self, method_result, op_info, rest_metadata)
+    return op_info["errors"].get(name)
 
 
 _original_stub_init = ApiInterfaceStub.__init__
