@@ -41,7 +41,8 @@ options:
   refresh:
     description:
       - V(true) runs a compliance scan and returns its result.
-      - V(false) returns the last report vCenter has, without scanning.
+      - V(false) returns the last report vCenter has, without scanning; fails with a clear message when
+        vCenter has no report yet.
     type: bool
     default: true
   include_compliant:
@@ -230,6 +231,7 @@ hosts:
 from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError, NotFoundError  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
 
 
@@ -253,7 +255,16 @@ def run(m: VcenterModule) -> dict[str, Any]:
         task = vlcm.scan(m.rest, target, timeout=p["wait_timeout"])
         result["refreshed"] = True
         result["scan_task"] = task.get("_task_id")
-    compliance = vlcm.get_compliance(m.rest, target)
+    try:
+        compliance = vlcm.get_compliance(m.rest, target)
+    except ApiError as exc:
+        if p["refresh"] or exc.error_type != "NOT_FOUND":
+            raise
+        raise NotFoundError(
+            f"vCenter has no compliance report for {target.label} yet ({'; '.join(exc.messages) or exc.message}); "
+            "run with refresh: true to scan first",
+            error_type=exc.error_type,
+        ) from None
     if target.kind == "cluster":
         report = vlcm.cluster_report(compliance, only_hosts=only, include_compliant=p["include_compliant"])
     else:

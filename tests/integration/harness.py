@@ -9,8 +9,8 @@ Reusable by every module's tests (see tests/integration/conftest.py for the fixt
         assert result.ok and result.task("check")["status"] == "COMPLIANT"
         assert sim.counters()["live_sessions"]["rest"] == 0
 
-The simulator is started through its documented CLI (``vlcmsim --port 0 --state-dir DIR``,
-``DIR/server.json``); the collection's tests never import the simulator's code.
+The simulator is started with its test helper ``vlcmsim.testing.start_simulator`` (CLI on port 0,
+``DIR/server.json``); only these tests import it, never the collection.
 """
 
 from __future__ import annotations
@@ -98,6 +98,10 @@ class Simulator:
         return env
 
     def stop(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            handle.stop()
+            return
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
@@ -110,33 +114,24 @@ class Simulator:
 
 def start_simulator(state_dir: Path, *, scenario: str = "tiny", time_scale: float = 0.002,
                     startup_timeout: float = 60.0, extra_args: list[str] | None = None) -> Simulator:
-    """Start ``vlcmsim`` on 127.0.0.1 and a free port; returns once server.json is written."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    server_json = state_dir / "server.json"
-    if server_json.exists():
-        server_json.unlink()
-    exe = VENV_BIN / "vlcmsim"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "vlcmsim"]
-    cmd += ["--scenario", scenario, "--host", "127.0.0.1", "--port", "0", "--time-scale", str(time_scale),
-            "--state-dir", str(state_dir), *(extra_args or [])]
-    log = open(state_dir / "vlcmsim.log", "wb")  # noqa: SIM115 - kept open for the process lifetime
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(state_dir))
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SimError(f"vlcmsim exited with {process.returncode}: {(state_dir / 'vlcmsim.log').read_text()[-2000:]}")
-        if server_json.exists():
-            try:
-                info = json.loads(server_json.read_text())
-            except ValueError:
-                info = None
-            if info:
-                return Simulator(url=info["url"].rstrip("/"), host=info["host"], port=int(info["port"]),
-                                 username=info["username"], password=info["password"], ca=info["ca"],
-                                 state_dir=state_dir, process=process)
-        time.sleep(0.05)
-    process.kill()
-    raise SimError(f"vlcmsim did not write {server_json} within {startup_timeout}s")
+    """Start vlcmsim on 127.0.0.1 and a free port with the simulator's own test helper.
+
+    Only test code touches ``vlcmsim`` (its documented ``vlcmsim.testing.start_simulator``); the
+    collection never imports it.
+    """
+    from vlcmsim.testing import start_simulator as _start
+
+    handle = _start(scenario, time_scale=time_scale, state_dir=state_dir, port=0,
+                    extra_args=list(extra_args or []), startup_timeout=startup_timeout)
+    info = handle.info
+    if not info.get("ca"):
+        handle.stop()
+        raise SimError("vlcmsim started without HTTPS (no CA in server.json); the tests need HTTPS")
+    sim = Simulator(url=info["url"].rstrip("/"), host=info["host"], port=int(info["port"]),
+                    username=info["username"], password=info["password"], ca=info["ca"],
+                    state_dir=Path(state_dir), process=handle.process)
+    sim._handle = handle  # type: ignore[attr-defined]  # stop() below also closes the helper's session
+    return sim
 
 
 def collections_tree(root: Path) -> Path:
