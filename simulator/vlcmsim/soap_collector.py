@@ -418,6 +418,7 @@ def wait_for_updates(space: ObjectSpace, version: str | None, max_wait: float | 
     while True:
         if not still_valid():
             raise SoapFault(soap_faults.not_authenticated())
+        began = time.monotonic()
         with space.world.lock, st.lock:
             if st.cancel_wait:
                 st.cancel_wait = False
@@ -430,5 +431,7 @@ def wait_for_updates(space: ObjectSpace, version: str | None, max_wait: float | 
                 return PC.UpdateSet(version=str(st.version), filterSet=filters, truncated=False)
         if time.monotonic() >= deadline:
             return None
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        # never spend more than about a third of the time comparing snapshots of big filters
+        cost = time.monotonic() - began
+        time.sleep(min(max(interval, 2 * cost), max(0.0, deadline - time.monotonic())))
         interval = min(POLL_SECONDS[1], interval * 1.5)

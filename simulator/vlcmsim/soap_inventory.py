@@ -259,6 +259,8 @@ class Inventory:
     def _props_ServiceInstance(self, moid: str) -> dict[str, Callable[[], Any]]:
         return {
             "content": self.service_content,
+            "capability": lambda: vim.Capability(provisioningSupported=True, multiHostSupported=True,
+                                                 userShellAccessSupported=False),
             "serverClock": lambda: _dt.datetime.now(tz=_dt.UTC),
         }
 
