@@ -407,3 +407,68 @@ def test_vm_power_relocate_migrate(si: Any, harness: Harness) -> None:
         WaitForTask(gpu.MigrateVM_Task(host=vim.HostSystem("host-11"), priority="defaultPriority"))
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem("host-404")))
+
+
+def test_wait_for_tasks_and_cancel_wait(si: Any, harness: Harness) -> None:
+    from pyVim.task import WaitForTasks
+
+    vms = [vim.VirtualMachine(v, si._stub) for v in ("vm-20", "vm-24")]
+    tasks = [vm.PowerOffVM_Task() for vm in vms]
+    WaitForTasks(tasks)
+    assert [t.info.state for t in tasks] == ["success", "success"]
+    assert {harness.world.vms[v._moId].power_state for v in vms} == {"poweredOff"}
+
+    pc = si.RetrieveContent().propertyCollector
+    pc.CreateFilter(PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.HostSystem("host-11"))], propSet=[
+        PC.PropertySpec(type=vim.HostSystem, pathSet=["name"])]), False)
+    version = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0)).version
+    assert pc.CheckForUpdates(version) is None
+    outcome: list[Any] = []
+
+    def waiter() -> None:
+        try:
+            outcome.append(pc.WaitForUpdatesEx(version, PC.WaitOptions(maxWaitSeconds=20)))
+        except vmodl.fault.RequestCanceled as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=waiter, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    pc.CancelWaitForUpdates()
+    thread.join(timeout=10)
+    assert len(outcome) == 1 and isinstance(outcome[0], vmodl.fault.RequestCanceled)
+
+
+def test_concurrent_sessions(harness: Harness) -> None:
+    """Several pyVmomi sessions at once: bulk reads and tasks do not see each other's views."""
+    errors: list[BaseException] = []
+
+    def client(n: int) -> None:
+        try:
+            si = harness.connect()
+            content = si.RetrieveContent()
+            for _ in range(5):
+                view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
+                rows = content.propertyCollector.RetrievePropertiesEx(
+                    [host_view_spec(view, ["name", "runtime", "summary"])], PC.RetrieveOptions(maxObjects=1))
+                count = len(rows.objects)
+                while rows.token:
+                    rows = content.propertyCollector.ContinueRetrievePropertiesEx(rows.token)
+                    count += len(rows.objects)
+                assert count == 3
+                assert [v._moId for v in content.viewManager.viewList] == [view._moId]
+                view.DestroyView()
+            vm = vim.VirtualMachine("vm-23", si._stub)        # powered off: a cold migration, always allowed
+            assert WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem(f"host-1{n % 2 + 1}"))))
+            Disconnect(si)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert not any(t.is_alive() for t in threads)
+    assert harness.world.counters.logins["soap"] == 8 and not harness.world.sessions
