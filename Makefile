@@ -53,8 +53,10 @@ units: $(STAMP) $(GET_PIP) collection-tree
 	cd $(COLL) && time $(CURDIR)/$(BIN)/ansible-test units --venv --python $(ANSIBLE_PYTHON) \
 	  --requirements --color no
 
+# simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
+# modules through ansible-playbook against a simulator each test module starts (tests/integration)
 integration: $(STAMP)
-	time $(BIN)/python -m pytest -q tests/sim tests/integration
+	time $(BIN)/python -m pytest -q $(wildcard tests/sim tests/conformance) tests/integration
 
 test: lint sanity units integration
 

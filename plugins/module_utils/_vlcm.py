@@ -62,8 +62,12 @@ def run_software_task(
     what: str | None = None,
     poll: PollPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
+    retry_on_reset: bool = False,
 ) -> dict[str, Any]:
     """``POST {target}/software?action=<action>&vmw-task=true`` and wait for the task; returns the task info.
+
+    A reset connection is retried only when ``retry_on_reset`` (the request may have reached vCenter:
+    safe for a scan, the caller decides for stage/apply); 429/502/503/504 answers are always retried.
 
     In the ``/api`` form the body is the ``spec`` structure itself (e.g. ``stage_spec``
     ``{"commit": ..., "hosts": [...]}``); None sends no body.
@@ -72,6 +76,7 @@ def run_software_task(
         f"{target.base}/software",
         params={"action": action, "vmw-task": "true"},
         json=dict(spec) if spec is not None else None,
+        retry_on_reset=retry_on_reset,
     )
     if not isinstance(task_id, str) or not task_id:
         raise ApiError(f"{action} of {target.label}: vCenter returned no task id", method="POST",
@@ -87,6 +92,7 @@ def run_software_task(
 
 def scan(client: _Client, target: Target, *, timeout: float, **kwargs: Any) -> dict[str, Any]:
     """Compliance scan (a task): checks every host against the desired image; changes nothing on hosts."""
+    kwargs.setdefault("retry_on_reset", True)  # a repeated scan is harmless
     return run_software_task(client, target, "scan", timeout=timeout, what=f"compliance scan of {target.label}", **kwargs)
 
 

@@ -54,3 +54,59 @@ def login_ok(session_id: str = "sid-1") -> FakeResponse:
 def vapi_error(status: int, error_type: str, *messages: str) -> FakeResponse:
     return FakeResponse(status, {"error_type": error_type,
                                  "messages": [{"id": "x", "default_message": m, "args": []} for m in messages]})
+
+
+# ---------------------------------------------------------------- sample vLCM payloads (binding field names)
+NO_NOTES = {"info": [], "warnings": [], "errors": []}
+BNXT = {"display_name": "Broadcom NetXtreme-E", "vendor": "Broadcom"}
+
+
+def note(text, fix=None):
+    out = {"id": "n", "time": "2026-01-01T00:00:00.000Z", "type": "WARNING",
+           "message": {"id": "m", "default_message": text, "args": []}}
+    if fix:
+        out["resolution"] = {"id": "r", "default_message": fix, "args": []}
+    return out
+
+
+def host_compliance(status, base_current, base_target="8.0.3-0.35.24280767", impact="REBOOT_REQUIRED"):
+    return {
+        "status": status, "impact": impact if status != "COMPLIANT" else "NO_IMPACT", "stage_status": "NOT_STAGED",
+        "notifications": NO_NOTES, "scan_time": "2026-11-23T12:00:00.000Z", "commit": "2",
+        "base_image": {"status": "COMPLIANT" if base_current == base_target else "NON_COMPLIANT",
+                       "stage_status": "NOT_STAGED", "notifications": NO_NOTES,
+                       "current": {"version": base_current, "details": {"display_name": "ESXi", "display_version": "8.0 U3a",
+                                                                        "release_date": "2024-06-25T00:00:00.000Z"}},
+                       "target": {"version": base_target, "details": {"display_name": "ESXi", "display_version": "8.0 U3b",
+                                                                      "release_date": "2024-09-17T00:00:00.000Z"}}},
+        "add_on": {"status": "COMPLIANT", "notifications": NO_NOTES,
+                   "current": {"name": "DEL-ESXi", "version": "803.24022510-A00"},
+                   "target": {"name": "DEL-ESXi", "version": "803.24022510-A00"}},
+        "components": {
+            "bnxtnet": {"status": "NON_COMPLIANT", "notifications": NO_NOTES, "current_source": "ADD_ON",
+                        "target_source": "USER",
+                        "current": {"version": "228.0.1", "details": BNXT},
+                        "target": {"version": "230.0.5", "details": BNXT}},
+            "nvme-pcie": {"status": "COMPLIANT", "notifications": NO_NOTES,
+                          "current": {"version": "1.2.4"}, "target": {"version": "1.2.4"}},
+        },
+        "solutions": {},
+        "hardware_support": {"com.dell.HSM": {
+            "status": "INCOMPATIBLE", "stage_status": "NOT_STAGED", "notifications": {"errors": [note("no fw")]},
+            "current": {"pkg": "DellFW", "version": "1.0"}, "target": {"pkg": "DellFW", "version": "2.0"},
+            "hardware_modules": {"bios": {"status": "NON_COMPLIANT", "current": {"version": "2.1"},
+                                          "target": {"version": "2.4"}, "notifications": NO_NOTES}}}},
+    }
+
+
+def cluster_compliance():
+    return {
+        "impact": "REBOOT_REQUIRED", "status": "NON_COMPLIANT", "stage_status": "NOT_STAGED",
+        "notifications": {"warnings": [note("Cluster has 1 host that is not compliant.", "Remediate the cluster.")]},
+        "scan_time": "2026-11-23T12:00:00.000Z", "commit": "2",
+        "compliant_hosts": ["host-11"], "non_compliant_hosts": ["host-10"], "incompatible_hosts": [],
+        "unavailable_hosts": ["host-12"],
+        "hosts": {"host-10": host_compliance("NON_COMPLIANT", "8.0.3-0.30.24022510"),
+                  "host-11": host_compliance("COMPLIANT", "8.0.3-0.35.24280767")},
+        "host_info": {"host-10": {"name": "esx-b"}, "host-11": {"name": "esx-a"}, "host-12": {"name": "esx-c"}},
+    }

@@ -7,60 +7,7 @@ import copy
 import pytest
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError
-
-NO_NOTES = {"info": [], "warnings": [], "errors": []}
-BNXT = {"display_name": "Broadcom NetXtreme-E", "vendor": "Broadcom"}
-
-
-def note(text, fix=None):
-    out = {"id": "n", "time": "2026-01-01T00:00:00.000Z", "type": "WARNING",
-           "message": {"id": "m", "default_message": text, "args": []}}
-    if fix:
-        out["resolution"] = {"id": "r", "default_message": fix, "args": []}
-    return out
-
-
-def host_compliance(status, base_current, base_target="8.0.3-0.35.24280767", impact="REBOOT_REQUIRED"):
-    return {
-        "status": status, "impact": impact if status != "COMPLIANT" else "NO_IMPACT", "stage_status": "NOT_STAGED",
-        "notifications": NO_NOTES, "scan_time": "2026-11-23T12:00:00.000Z", "commit": "2",
-        "base_image": {"status": "COMPLIANT" if base_current == base_target else "NON_COMPLIANT",
-                       "stage_status": "NOT_STAGED", "notifications": NO_NOTES,
-                       "current": {"version": base_current, "details": {"display_name": "ESXi", "display_version": "8.0 U3a",
-                                                                        "release_date": "2024-06-25T00:00:00.000Z"}},
-                       "target": {"version": base_target, "details": {"display_name": "ESXi", "display_version": "8.0 U3b",
-                                                                      "release_date": "2024-09-17T00:00:00.000Z"}}},
-        "add_on": {"status": "COMPLIANT", "notifications": NO_NOTES,
-                   "current": {"name": "DEL-ESXi", "version": "803.24022510-A00"},
-                   "target": {"name": "DEL-ESXi", "version": "803.24022510-A00"}},
-        "components": {
-            "bnxtnet": {"status": "NON_COMPLIANT", "notifications": NO_NOTES, "current_source": "ADD_ON",
-                        "target_source": "USER",
-                        "current": {"version": "228.0.1", "details": BNXT},
-                        "target": {"version": "230.0.5", "details": BNXT}},
-            "nvme-pcie": {"status": "COMPLIANT", "notifications": NO_NOTES,
-                          "current": {"version": "1.2.4"}, "target": {"version": "1.2.4"}},
-        },
-        "solutions": {},
-        "hardware_support": {"com.dell.HSM": {
-            "status": "INCOMPATIBLE", "stage_status": "NOT_STAGED", "notifications": {"errors": [note("no fw")]},
-            "current": {"pkg": "DellFW", "version": "1.0"}, "target": {"pkg": "DellFW", "version": "2.0"},
-            "hardware_modules": {"bios": {"status": "NON_COMPLIANT", "current": {"version": "2.1"},
-                                          "target": {"version": "2.4"}, "notifications": NO_NOTES}}}},
-    }
-
-
-def cluster_compliance():
-    return {
-        "impact": "REBOOT_REQUIRED", "status": "NON_COMPLIANT", "stage_status": "NOT_STAGED",
-        "notifications": {"warnings": [note("Cluster has 1 host that is not compliant.", "Remediate the cluster.")]},
-        "scan_time": "2026-11-23T12:00:00.000Z", "commit": "2",
-        "compliant_hosts": ["host-11"], "non_compliant_hosts": ["host-10"], "incompatible_hosts": [],
-        "unavailable_hosts": ["host-12"],
-        "hosts": {"host-10": host_compliance("NON_COMPLIANT", "8.0.3-0.30.24022510"),
-                  "host-11": host_compliance("COMPLIANT", "8.0.3-0.35.24280767")},
-        "host_info": {"host-10": {"name": "esx-b"}, "host-11": {"name": "esx-a"}, "host-12": {"name": "esx-c"}},
-    }
+from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes import cluster_compliance
 
 
 def test_cluster_report_counts_and_per_host_drift():
@@ -150,7 +97,7 @@ def test_scan_posts_the_binding_path_and_waits():
     target = vlcm.Target("cluster", "domain-c7", "Prod")
     info = vlcm.scan(client, target, timeout=60, sleep=lambda s: None)
     assert client.posts == [("/api/esx/settings/clusters/domain-c7/software",
-                             {"params": {"action": "scan", "vmw-task": "true"}, "json": None})]
+                             {"params": {"action": "scan", "vmw-task": "true"}, "json": None, "retry_on_reset": True})]
     assert info["_task_id"] == "task-42" and client.gets == ["/api/cis/tasks/task-42"] * 2
     host = vlcm.Target("host", "host-9", "esx9")
     assert host.base == "/api/esx/settings/hosts/host-9"
@@ -163,6 +110,7 @@ def test_stage_spec_is_the_body():
                            sleep=lambda s: None)
     assert client.posts[0][1]["json"] == {"commit": "3", "hosts": ["host-1"]}
     assert client.posts[0][1]["params"]["action"] == "stage"
+    assert client.posts[0][1]["retry_on_reset"] is False
 
 
 def test_policies_paths_and_image_managed():
