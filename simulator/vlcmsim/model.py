@@ -247,7 +247,8 @@ class World:
         self.depot = Depot()
         self.sessions: dict[str, Session] = {}
         self.tasks: dict[str, Task] = {}
-        self.global_policies: dict[str, Any] = {}
+        self.global_policies: dict[str, Any] = {}          # defaults/clusters/policies/apply
+        self.global_host_policies: dict[str, Any] = {}     # defaults/hosts/policies/apply
         self.faults: list[dict[str, Any]] = []
         self.counters = Counters()
         self._next_id = 1000

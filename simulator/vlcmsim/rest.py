@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from . import engine
 from .engine import VapiError, iso, message
 from .model import Task, World
-from .server import Ctx, Router, error_response, json_response
+from .server import Ctx, Router, error_response, json_response, no_content
 
 # list limits of vCenter's /api/vcenter/* list operations (UNABLE_TO_ALLOCATE_RESOURCE beyond)
 LIMITS = {"host": 2500, "vm": 4000, "cluster": 1000, "datacenter": 1000}
@@ -118,7 +118,7 @@ def get_session_info(ctx: Ctx) -> Response:
 def delete_session(ctx: Ctx) -> Response:
     assert ctx.session is not None
     engine.logout(ctx.world, ctx.session.id)
-    return Response(status=204)
+    return no_content()
 
 
 # --------------------------------------------------------------------------- inventory

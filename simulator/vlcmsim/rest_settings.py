@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from . import vlcm
 from .engine import VapiError, iso
 from .rest import respond_task
-from .server import Ctx, Router, json_response
+from .server import Ctx, Router, json_response, no_content
 
 C = "/esx/settings/clusters/{cluster}"
 H = "/esx/settings/hosts/{host}"
@@ -121,24 +121,28 @@ def get_policy(ctx: Ctx) -> Response:
 
 def set_policy(ctx: Ctx) -> Response:
     vlcm.set_policies(ctx.world, _target(ctx), ctx.body() if ctx.body() is not None else {})
-    return Response(status=204)
+    return no_content()
 
 
 def get_effective(ctx: Ctx) -> Response:
     return json_response(vlcm.effective_policies(ctx.world, _target(ctx)))
 
 
+def _defaults_kind(ctx: Ctx) -> str:
+    return "host" if ctx.request.path.startswith("/api/esx/settings/defaults/hosts/") else "cluster"
+
+
 def get_defaults(ctx: Ctx) -> Response:
-    return json_response(vlcm.get_policies(ctx.world, None))
+    return json_response(vlcm.get_policies(ctx.world, None, _defaults_kind(ctx)))
 
 
 def set_defaults(ctx: Ctx) -> Response:
-    vlcm.set_policies(ctx.world, None, ctx.body() if ctx.body() is not None else {})
-    return Response(status=204)
+    vlcm.set_policies(ctx.world, None, ctx.body() if ctx.body() is not None else {}, _defaults_kind(ctx))
+    return no_content()
 
 
 def get_defaults_effective(ctx: Ctx) -> Response:
-    return json_response(vlcm.effective_policies(ctx.world, None))
+    return json_response(vlcm.effective_policies(ctx.world, None, _defaults_kind(ctx)))
 
 
 # --------------------------------------------------------------------------- enablement, depot
@@ -236,9 +240,11 @@ def register(router: Router) -> None:
         router.add("GET", f"{base}/enablement/software", get_enablement)
     router.add("GET", f"{C}/software/hardware-support", get_hardware_support)
     router.add("GET", f"{C}/policies/apply/effective", get_effective)
-    router.add("GET", "/esx/settings/defaults/clusters/policies/apply", get_defaults)
-    router.add("PUT", "/esx/settings/defaults/clusters/policies/apply", set_defaults)
-    router.add("GET", "/esx/settings/defaults/clusters/policies/apply/effective", get_defaults_effective)
+    router.add("GET", f"{H}/policies/apply/effective", get_effective)
+    for kind in ("clusters", "hosts"):
+        router.add("GET", f"/esx/settings/defaults/{kind}/policies/apply", get_defaults)
+        router.add("PUT", f"/esx/settings/defaults/{kind}/policies/apply", set_defaults)
+        router.add("GET", f"/esx/settings/defaults/{kind}/policies/apply/effective", get_defaults_effective)
     router.add("GET", "/esx/settings/depot-content/base-images", depot_base_images)
     router.add("GET", "/esx/settings/depot-content/add-ons", depot_add_ons)
     router.add("GET", "/esx/settings/depot-content/components", depot_components)

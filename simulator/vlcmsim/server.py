@@ -43,6 +43,13 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return resp
 
 
+def no_content() -> Response:
+    """204 without a body or Content-Type (the vAPI client rejects a non-JSON content type)."""
+    resp = Response(status=204)
+    del resp.headers["Content-Type"]
+    return resp
+
+
 def error_response(err: VapiError | dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     body = err.body if isinstance(err, VapiError) else err
     return json_response(body, STATUS.get(body["error_type"], 500), headers)

@@ -32,6 +32,14 @@ class SimulatorError(RuntimeError):
     pass
 
 
+def _plain_session() -> requests.Session:
+    """A requests.Session that ignores REQUESTS_CA_BUNDLE / proxy variables (they would override
+    `session.verify` and could route loopback traffic through a proxy)."""
+    s = requests.Session()
+    s.trust_env = False
+    return s
+
+
 @dataclass
 class SimulatorHandle:
     url: str
@@ -41,7 +49,7 @@ class SimulatorHandle:
     state_dir: Path
     process: subprocess.Popen[str]
     info: dict[str, Any] = field(default_factory=dict)
-    _http: requests.Session = field(default_factory=requests.Session)
+    _http: requests.Session = field(default_factory=lambda: _plain_session())
 
     @property
     def verify(self) -> str | bool:
@@ -64,7 +72,7 @@ class SimulatorHandle:
 
     def session(self) -> requests.Session:
         """A logged-in requests.Session for /api (header vmware-api-session-id set)."""
-        s = requests.Session()
+        s = _plain_session()
         s.verify = self.verify
         r = s.post(self.url + "/api/session", auth=(self.username, self.password), timeout=30)
         r.raise_for_status()

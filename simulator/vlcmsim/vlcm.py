@@ -443,8 +443,9 @@ def _aggregate(world: World, target: Target, commit: Commit) -> dict[str, Any]:
         status = "UNAVAILABLE"
     else:
         status = "COMPLIANT"
-    impact = max((h.compliance["impact"] for h in hosts), key=IMPACT_ORDER.index,  # type: ignore[index]
-                 default="NO_IMPACT")
+    impacts = [h.compliance["impact"] for h in hosts]  # type: ignore[index]
+    known = [i for i in impacts if i != "UNKNOWN"]
+    impact = max(known, key=IMPACT_ORDER.index) if known else ("UNKNOWN" if impacts else "NO_IMPACT")
     out: dict[str, Any] = {
         "impact": impact, "status": status, "notifications": notes,
         "scan_time": max((h.compliance["scan_time"] for h in hosts), default=iso(time.time())),  # type: ignore[index]
@@ -498,6 +499,7 @@ def start_scan(world: World, target: Target, user: str) -> Task:
         return cluster_compliance(world, target)
     with world.lock:
         desired_commit(world, target)
+        _busy_check(world, target)      # scans do not hold the target: many may run at once
     return start_task(world, f"{target.service}.scan", target.id, "rest", user, fn, service=target.service,
                       description=f"Check compliance of {target.name}", target_type=target.vim_type)
 
@@ -713,34 +715,48 @@ def validate_policy_spec(world: World, spec: Any, kind: str) -> dict[str, Any]:
     return out
 
 
-def get_policies(world: World, target: Target | None) -> dict[str, Any]:
+_BUILTIN_HOST = {
+    "failure_action": {"action": "RETRY", "retry_delay": 300, "retry_count": 3},
+    "pre_remediation_power_action": "DO_NOT_CHANGE_VMS_POWER_STATE",
+    "enable_quick_boot": False,
+}
+
+
+def _globals(world: World, kind: str) -> dict[str, Any]:
+    return world.global_host_policies if kind == "host" else world.global_policies
+
+
+def get_policies(world: World, target: Target | None, defaults_kind: str = "cluster") -> dict[str, Any]:
+    """The configured policy spec of a target, or of the cluster/host defaults (target None)."""
     with world.lock:
-        src = world.global_policies if target is None else target.obj.policies
+        src = _globals(world, defaults_kind) if target is None else target.obj.policies
         return dict(src)
 
 
-def set_policies(world: World, target: Target | None, spec: Any) -> None:
-    kind = "defaults" if target is None else target.kind
+def set_policies(world: World, target: Target | None, spec: Any, defaults_kind: str = "cluster") -> None:
+    kind = defaults_kind if target is None else target.kind
     clean = validate_policy_spec(world, spec, kind)
     with world.lock:
-        if target is None:
+        if target is None and defaults_kind == "host":
+            world.global_host_policies = clean
+        elif target is None:
             world.global_policies = clean
         else:
             target.obj.policies = clean
 
 
-def effective_policies(world: World, target: Target | None) -> dict[str, Any]:
-    """Built-in defaults <- global defaults <- the target's configured policies."""
+def effective_policies(world: World, target: Target | None, defaults_kind: str = "cluster") -> dict[str, Any]:
+    """Built-in defaults <- the global defaults (clusters or hosts) <- the target's configured policies."""
+    kind = defaults_kind if target is None else target.kind
     with world.lock:
-        eff: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _BUILTIN_CLUSTER.items()}
-        if world.is_91:
+        builtin = _BUILTIN_HOST if kind == "host" else _BUILTIN_CLUSTER
+        eff: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in builtin.items()}
+        if world.is_91 and kind == "cluster":
             eff["software_policy_spec"] = {"live_patch_action": {"live_patch_mode": "DISABLE_LIVE_PATCH"}}
-        layers = [world.global_policies] + ([target.obj.policies] if target is not None else [])
+        layers = [_globals(world, kind)] + ([target.obj.policies] if target is not None else [])
         for layer in layers:
             for k, v in layer.items():
                 eff[k] = dict(v) if isinstance(v, dict) else v
-        if target is not None and target.kind == "host":
-            eff = {k: v for k, v in eff.items() if k in _HOST_FIELDS}
         return eff
 
 
@@ -973,14 +989,17 @@ def _remediate_host(world: World, target: Target, commit: Commit, host: Host,
                     _stage_hosts(world, target, commit, [host], None, 0, 0)
                 _phase(world, host, "install", "install")
                 with world.lock:
+                    world.counters.installs += 1
+                # the new image is written to the alternate boot bank; it is the installed
+                # image only once the host has rebooted into it (a failed reboot is retried)
+                quick = bool(policies.get("enable_quick_boot"))
+                with world.lock:
+                    world.counters.reboots += 1
+                _phase(world, host, "reboot", "quick_boot_reboot" if quick else "reboot")
+                with world.lock:
                     host.installed = commit.image.copy()
                     host.staged = None
                     host.staged_commit = None
-                    world.counters.installs += 1
-                quick = bool(policies.get("enable_quick_boot"))
-                _phase(world, host, "reboot", "quick_boot_reboot" if quick else "reboot")
-                with world.lock:
-                    world.counters.reboots += 1
             exit_maintenance(world, host.id)
             with world.lock:
                 for vm_id, state in restored:

@@ -1,0 +1,142 @@
+"""REST basics of the simulator: session, errors, task info, inventory lists, admin API."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from _simapi import Api
+
+
+def test_session_login_returns_a_json_string_and_logout_ends_it(tiny: Api) -> None:
+    sim = tiny.sim
+    # curl --cacert CA -u USER:PASS -X POST URL/api/session
+    r = requests.post(sim.url + "/api/session", auth=(sim.username, sim.password), verify=sim.ca, timeout=10)
+    assert r.status_code == 201
+    assert r.headers["Content-Type"].startswith("application/json")
+    sid = r.json()
+    assert isinstance(sid, str) and re.fullmatch(r"[0-9a-f]{32}", sid)
+    hdr = {"vmware-api-session-id": sid}
+    info = requests.get(sim.url + "/api/session", headers=hdr, verify=sim.ca, timeout=10).json()
+    assert info["user"] == sim.username
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", info["created_time"])
+    assert tiny.counters()["live_sessions"]["rest"] == 2      # this one and the fixture's
+    r = requests.delete(sim.url + "/api/session", headers=hdr, verify=sim.ca, timeout=10)
+    assert r.status_code == 204 and not r.content
+    r = requests.get(sim.url + "/api/session", headers=hdr, verify=sim.ca, timeout=10)
+    assert r.status_code == 401 and r.json()["error_type"] == "UNAUTHENTICATED"
+    assert tiny.counters()["live_sessions"]["rest"] == 1
+
+
+def test_bad_credentials_and_missing_session_are_unauthenticated(tiny: Api) -> None:
+    sim = tiny.sim
+    r = requests.post(sim.url + "/api/session", auth=(sim.username, "wrong"), verify=sim.ca, timeout=10)
+    assert r.status_code == 401
+    body = r.json()
+    assert body["error_type"] == "UNAUTHENTICATED" and body["messages"][0]["default_message"]
+    r = requests.get(sim.url + "/api/vcenter/cluster", verify=sim.ca, timeout=10)
+    assert r.status_code == 401 and r.json()["error_type"] == "UNAUTHENTICATED"
+
+
+def test_unknown_ids_are_not_found_and_named(tiny: Api) -> None:
+    r = tiny.get("/esx/settings/clusters/domain-c999/software/compliance")
+    assert r.status_code == 404
+    assert r.json()["error_type"] == "NOT_FOUND" and "domain-c999" in r.json()["messages"][0]["default_message"]
+    r = tiny.get("/cis/tasks/nope:com.vmware.esx.settings.clusters.software")
+    assert r.status_code == 404 and "nope:" in r.json()["messages"][0]["default_message"]
+    r = tiny.get("/esx/settings/hosts/host-999999/software")
+    assert r.status_code == 404
+    r = tiny.get("/no/such/endpoint")
+    assert r.status_code == 404 and r.json()["error_type"] == "NOT_FOUND"
+
+
+def test_host_in_a_cluster_is_managed_through_the_cluster(tiny: Api) -> None:
+    r = tiny.get(tiny.hpath("esxi-t1.lab.local"))
+    assert r.status_code == 400 and r.json()["error_type"] == "UNSUPPORTED"
+    assert "Tiny-01" in r.json()["messages"][0]["default_message"]
+
+
+def test_task_info_has_every_field_cistasks_requires(tiny: Api) -> None:
+    r = tiny.post(tiny.cpath("Tiny-01") + "?action=scan&vmw-task=true")
+    tid = r.json()
+    assert tid.endswith(":com.vmware.esx.settings.clusters.software")
+    first = tiny.get(f"/cis/tasks/{tid}").json()
+    assert first["status"] in ("PENDING", "RUNNING", "SUCCEEDED")
+    assert {"total", "completed", "message"} <= set(first["progress"])
+    info = tiny.wait(tid)
+    assert info["status"] == "SUCCEEDED"
+    for key in ("description", "service", "operation", "status", "cancelable", "progress", "start_time",
+                "end_time", "user", "target", "result"):
+        assert key in info, key
+    assert info["service"] == "com.vmware.esx.settings.clusters.software" and info["operation"] == "scan"
+    assert info["target"] == {"type": "ClusterComputeResource", "id": tiny.cluster["Tiny-01"]}
+    assert info["progress"]["completed"] == info["progress"]["total"]
+    assert info["result"]["status"] == "NON_COMPLIANT"
+
+
+def test_scan_without_vmw_task_returns_the_result(tiny: Api) -> None:
+    r = tiny.post(tiny.cpath("Tiny-01") + "?action=scan")
+    assert r.status_code == 200
+    assert r.json()["status"] == "NON_COMPLIANT"
+
+
+def test_inventory_lists_and_filters(tiny: Api) -> None:
+    dcs = tiny.get("/vcenter/datacenter").json()
+    assert [d["name"] for d in dcs] == ["DC1"]
+    cl = tiny.get("/vcenter/cluster", params={"names": "Tiny-01"}).json()
+    assert cl == [{"cluster": tiny.cluster["Tiny-01"], "name": "Tiny-01", "ha_enabled": True, "drs_enabled": True}]
+    assert tiny.get("/vcenter/cluster", params={"names": "nope"}).json() == []
+    hosts = tiny.get("/vcenter/host", params={"clusters": tiny.cluster["Tiny-01"]}).json()
+    assert sorted(h["name"] for h in hosts) == ["esxi-t1.lab.local", "esxi-t2.lab.local"]
+    assert all(h["connection_state"] == "CONNECTED" and h["power_state"] == "POWERED_ON" for h in hosts)
+    alone = tiny.get("/vcenter/host", params={"standalone": "true"}).json()
+    assert [h["name"] for h in alone] == ["esxi-ts.lab.local"]
+    two = tiny.get("/vcenter/host", params=[("names", "esxi-t1.lab.local"), ("names", "esxi-ts.lab.local")]).json()
+    assert len(two) == 2
+    vms = tiny.get("/vcenter/vm", params={"hosts": tiny.host["esxi-t2.lab.local"], "power_states": "POWERED_OFF"}).json()
+    assert [v["name"] for v in vms] == ["tiny-template"]
+    bad = tiny.get("/vcenter/vm", params={"power_states": "ON"})
+    assert bad.status_code == 400 and bad.json()["error_type"] == "INVALID_ARGUMENT"
+
+
+def test_software_views_follow_the_bindings(tiny: Api) -> None:
+    sw = tiny.get(tiny.cpath("Tiny-01")).json()
+    assert sw["base_image"]["version"] == "8.0.3-0.50.24585383"
+    assert sw["base_image"]["details"]["display_version"] == "8.0 U3e"
+    assert sw["add_on"]["name"] == "DEL-ESXi"
+    assert sw["hardware_support"]["packages"]["com.dell.openmanage"]["version"] == "2025.03"
+    assert "Intel-i40en" in sw["components"] and sw["solutions"] == {}
+    assert tiny.get(tiny.cpath("Tiny-01") + "/base-image").json() == sw["base_image"]
+    assert tiny.get(tiny.cpath("Tiny-01") + "/components/Intel-i40en").json() == sw["components"]["Intel-i40en"]
+    assert tiny.get(tiny.cpath("Tiny-01") + "/components/Nope").json() is None
+    commit = tiny.get(tiny.cpath("Tiny-01") + "/commits/1").json()
+    assert commit["apply_status"] == "NOT_APPLIED" and commit["author"]
+    assert tiny.get(tiny.cpath("Tiny-01") + "/commits/77").status_code == 404
+    en = tiny.get(f"/esx/settings/clusters/{tiny.cluster['Tiny-01']}/enablement/software").json()
+    assert en == {"enabled": True}
+    bases = tiny.get("/esx/settings/depot-content/base-images").json()
+    assert {b["version"] for b in bases} == {"8.0.3-0.35.24280767", "8.0.3-0.50.24585383"}
+    newer = tiny.get("/esx/settings/depot-content/base-images", params={"min_version": "8.0.3-0.50"}).json()
+    assert [b["version"] for b in newer] == ["8.0.3-0.50.24585383"]
+    addons = tiny.get("/esx/settings/depot-content/add-ons").json()
+    assert addons[0]["name"] == "DEL-ESXi" and len(addons[0]["versions"]) == 2
+    comps = tiny.get("/esx/settings/depot-content/components", params={"vendors": "Intel"}).json()
+    assert [c["name"] for c in comps] == ["Intel-i40en"]
+
+
+def test_admin_state_counters_and_reset(tiny: Api) -> None:
+    st = tiny.state()
+    assert st["vcenter"]["version"] == "8.0.3"
+    t1 = next(h for h in st["hosts"] if h["name"] == "esxi-t1.lab.local")
+    assert t1["installed"]["base_image"] == "8.0.3-0.35.24280767" and t1["staged"] is None
+    tiny.get("/vcenter/cluster")
+    tiny.get("/vcenter/cluster")
+    calls = tiny.counters()["calls"]
+    assert calls["GET /api/vcenter/cluster"] == 2
+    tiny.post(tiny.cpath("Tiny-01") + "?action=scan")
+    assert tiny.counters()["calls"]["POST /api/esx/settings/clusters/{cluster}/software?action=scan"] == 1
+    assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] == "NON_COMPLIANT"
+    tiny.sim.admin_post("/sim/reset")
+    assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] is None
+    c = tiny.counters()
+    assert c["calls"] == {} and c["logins"]["rest"] == 0 and c["live_sessions"]["rest"] == 0
