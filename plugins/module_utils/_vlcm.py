@@ -107,10 +107,12 @@ def get_software(client: _Client, target: Target) -> dict[str, Any]:
 
 
 def get_policies(client: _Client, target: Target) -> dict[str, Any]:
-    """Apply policies in effect: cluster -> ``.../policies/apply/effective``; host -> its configured policy."""
-    if target.kind == "cluster":
-        return client.get(f"{target.base}/policies/apply/effective") or {}
-    return client.get(f"{target.base}/policies/apply") or {}
+    """Apply policies in effect (``.../policies/apply/effective``: configured values merged over the defaults).
+
+    Clusters: ``clusters.policies.apply.effective``; standalone hosts:
+    ``hosts.policies.apply.effective`` (vSphere API 8.0.0.1).
+    """
+    return client.get(f"{target.base}/policies/apply/effective") or {}
 
 
 def get_configured_policies(client: _Client, target: Target) -> dict[str, Any]:

@@ -15,6 +15,9 @@ def test_image_of_cluster_and_standalone_host(sim, run_playbook):
         - name: host image
           vsphere.lifecycle.image_info:
             host: esxi-ts.lab.local
+        - name: host image without policies
+          vsphere.lifecycle.image_info:
+            host: esxi-ts.lab.local
             policies: false
     """)
     assert result.ok, result.output
@@ -34,9 +37,12 @@ def test_image_of_cluster_and_standalone_host(sim, run_playbook):
     assert "failure_action" in policies and "pre_remediation_power_action" in policies
     assert cluster["changed"] is False
     assert host["target"] == {"type": "host", "id": state["esxi-ts.lab.local"]["id"], "name": "esxi-ts.lab.local"}
-    assert host["image"]["base_image"]["version"] and "policies" not in host
+    assert host["image"]["base_image"]["version"]
+    assert "failure_action" in host["policies"] and "enable_quick_boot" in host["policies"]
+    assert "policies" not in result.task("host image without policies")
     counters = sim.counters()
-    assert counters["logins"]["rest"] == 2 and counters["logins"]["soap"] == 0
+    assert counters["logins"]["rest"] == 3 and counters["logins"]["soap"] == 0
+    assert counters["calls"].get("GET /api/esx/settings/hosts/{host}/policies/apply/effective") == 1
     assert not any("action=scan" in key for key in counters["calls"])  # read-only
 
 

@@ -118,7 +118,7 @@ def test_policies_paths_and_image_managed():
     vlcm.get_policies(client, vlcm.Target("cluster", "domain-c7", "Prod"))
     vlcm.get_policies(client, vlcm.Target("host", "host-3", "esx"))
     assert client.gets == ["/api/esx/settings/clusters/domain-c7/policies/apply/effective",
-                           "/api/esx/settings/hosts/host-3/policies/apply"]
+                           "/api/esx/settings/hosts/host-3/policies/apply/effective"]
     assert vlcm.is_image_managed(client, "domain-c7") is True
     assert vlcm.is_image_managed(client, "domain-c404") is False
 

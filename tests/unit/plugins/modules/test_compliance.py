@@ -67,8 +67,11 @@ class MiniVcenter:
 @pytest.fixture
 def vcenter(monkeypatch):
     fake = MiniVcenter()
-    monkeypatch.setattr(_module, "RestClient", lambda params: RestClient(params, session=fake.session,
-                                                                          sleep=lambda s: None))
+
+    def factory(params):
+        return RestClient(params, session=fake.session, sleep=lambda seconds: None)
+
+    monkeypatch.setattr(_module, "RestClient", factory)
     return fake
 
 
