@@ -13,6 +13,7 @@ Callers hold `world.lock` while they read properties.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import re
 import uuid
@@ -352,22 +353,7 @@ class Inventory:
 
     # Hosts --------------------------------------------------------------------------------
     def host_product(self, host: Host) -> Any:
-        version, build = host_version(host)
-        return vim.AboutInfo(
-            name="VMware ESXi",
-            fullName=f"VMware ESXi {version} build-{build}",
-            vendor="VMware, Inc.",
-            version=version,
-            build=build,
-            localeVersion="INTL",
-            localeBuild="000",
-            osType="vmnix-x86",
-            productLineId="embeddedEsx",
-            apiType="HostAgent",
-            apiVersion=api_version(version),
-            licenseProductName="VMware ESX Server",
-            licenseProductVersion=version.split(".")[0] + ".0",
-        )
+        return _esxi_about(*host_version(host))
 
     def host_runtime(self, host: Host) -> Any:
         rt = vim.host.RuntimeInfo(
@@ -386,37 +372,10 @@ class Inventory:
         return rt
 
     def host_hardware(self, host: Host) -> Any:
-        cores = _cores(host)
-        pkgs = 2
-        hz = 2_000_000_000
-        return vim.host.HardwareInfo(
-            systemInfo=vim.host.SystemInfo(vendor="Dell Inc.", model="PowerEdge R650", uuid=_uuid("host", host.id)),
-            cpuInfo=vim.host.CpuInfo(numCpuPackages=pkgs, numCpuCores=cores, numCpuThreads=cores * 2, hz=hz),
-            cpuPkg=[vim.host.CpuPackage(index=i, vendor="intel", hz=hz, busHz=100_000_000,
-                                        description="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
-                                        threadId=list(range(i * cores, (i + 1) * cores)))
-                    for i in range(pkgs)],
-            memorySize=host.memory_mb * 1024 * 1024,
-            smcPresent=False,
-        )
+        return _host_hardware(host.id, _cores(host), host.memory_mb)
 
     def host_capability(self, host: Host) -> Any:
-        cap = vim.host.Capability()
-        supported = {
-            "rebootSupported", "shutdownSupported", "vmotionSupported", "maintenanceModeSupported",
-            "storageVMotionSupported", "vmotionWithStorageVMotionSupported", "ftSupported",
-            "smpFtSupported", "cpuMemoryResourceConfigurationSupported", "recursiveResourcePoolsSupported",
-            "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported", "nicTeamingSupported",
-            "highGuestMemSupported", "perVmSwapFiles", "localSwapDatastoreSupported",
-            "deltaDiskBackingsSupported", "vStorageCapable", "nestedHVSupported", "vPMCSupported",
-        }
-        for prop in vim.host.Capability._GetPropertyList():
-            if prop.type is bool and not prop.flags & VmomiSupport.F_OPTIONAL:
-                setattr(cap, prop.name, prop.name in supported)
-        cap.tpmSupported = host.tpm
-        if _has_prop(vim.host.Capability, "tpmVersion") and host.tpm:
-            cap.tpmVersion = "2.0"
-        return cap
+        return _host_capability(host.tpm)
 
     def _host_usage(self, host: Host) -> tuple[int, int]:
         on = [v for v in self.vms_of_host(host.id) if v.power_state == "poweredOn"]
@@ -427,10 +386,7 @@ class Inventory:
         cpu, mem = self._host_usage(host)
         return vim.host.Summary(
             host=mo("HostSystem", host.id),
-            hardware=vim.host.Summary.HardwareSummary(
-                vendor="Dell Inc.", model="PowerEdge R650", uuid=_uuid("host", host.id),
-                memorySize=host.memory_mb * 1024 * 1024, cpuModel="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
-                cpuMhz=2000, numCpuPkgs=2, numCpuCores=cores, numCpuThreads=cores * 2, numNics=4, numHBAs=2),
+            hardware=_hardware_summary(host.id, cores, host.memory_mb),
             runtime=self.host_runtime(host),
             config=vim.host.Summary.ConfigSummary(
                 name=host.name, port=443, product=self.host_product(host),
@@ -662,6 +618,72 @@ def cluster_config_ex(cluster: Cluster) -> Any:
         ),
         vmSwapPlacement="vmDirectory",
     )
+
+
+
+# ---- immutable per-value parts, built once (pyVmomi data objects are costly to build and
+# these depend only on their arguments; callers never modify them) --------------------------
+@functools.lru_cache(maxsize=256)
+def _esxi_about(version: str, build: str) -> Any:
+    return vim.AboutInfo(
+        name="VMware ESXi",
+        fullName=f"VMware ESXi {version} build-{build}",
+        vendor="VMware, Inc.",
+        version=version,
+        build=build,
+        localeVersion="INTL",
+        localeBuild="000",
+        osType="vmnix-x86",
+        productLineId="embeddedEsx",
+        apiType="HostAgent",
+        apiVersion=api_version(version),
+        licenseProductName="VMware ESX Server",
+        licenseProductVersion=version.split(".")[0] + ".0",
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _host_hardware(host_id: str, cores: int, memory_mb: int) -> Any:
+    pkgs = 2
+    hz = 2_000_000_000
+    return vim.host.HardwareInfo(
+        systemInfo=vim.host.SystemInfo(vendor="Dell Inc.", model="PowerEdge R650", uuid=_uuid("host", host_id)),
+        cpuInfo=vim.host.CpuInfo(numCpuPackages=pkgs, numCpuCores=cores, numCpuThreads=cores * 2, hz=hz),
+        cpuPkg=[vim.host.CpuPackage(index=i, vendor="intel", hz=hz, busHz=100_000_000,
+                                    description="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+                                    threadId=list(range(i * cores, (i + 1) * cores)))
+                for i in range(pkgs)],
+        memorySize=memory_mb * 1024 * 1024,
+        smcPresent=False,
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _hardware_summary(host_id: str, cores: int, memory_mb: int) -> Any:
+    return vim.host.Summary.HardwareSummary(
+        vendor="Dell Inc.", model="PowerEdge R650", uuid=_uuid("host", host_id),
+        memorySize=memory_mb * 1024 * 1024, cpuModel="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+        cpuMhz=2000, numCpuPkgs=2, numCpuCores=cores, numCpuThreads=cores * 2, numNics=4, numHBAs=2)
+
+
+@functools.lru_cache(maxsize=4)
+def _host_capability(tpm: bool) -> Any:
+    cap = vim.host.Capability()
+    supported = {
+        "rebootSupported", "shutdownSupported", "vmotionSupported", "maintenanceModeSupported",
+        "storageVMotionSupported", "vmotionWithStorageVMotionSupported", "ftSupported",
+        "smpFtSupported", "cpuMemoryResourceConfigurationSupported", "recursiveResourcePoolsSupported",
+        "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported", "nicTeamingSupported",
+        "highGuestMemSupported", "perVmSwapFiles", "localSwapDatastoreSupported",
+        "deltaDiskBackingsSupported", "vStorageCapable", "nestedHVSupported", "vPMCSupported",
+    }
+    for prop in vim.host.Capability._GetPropertyList():
+        if prop.type is bool and not prop.flags & VmomiSupport.F_OPTIONAL:
+            setattr(cap, prop.name, prop.name in supported)
+    cap.tpmSupported = tpm
+    if tpm and _has_prop(vim.host.Capability, "tpmVersion"):
+        cap.tpmVersion = "2.0"
+    return cap
 
 
 def _cores(host: Host) -> int:
