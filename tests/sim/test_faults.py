@@ -1,0 +1,118 @@
+"""Injected faults: request faults (503 burst, reset, expired session, slow) and state faults
+(host_fail, host_disconnect, cluster_busy), set through /sim/faults or the scenario."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+from _simapi import Api, build_scenario, cluster, host
+
+
+def test_503_burst_with_retry_after(tiny: Api) -> None:
+    tiny.faults({"type": "http_status", "status": 503, "retry_after": 2, "path": "/api/vcenter/cluster",
+                 "method": "GET", "count": 2})
+    for _ in range(2):
+        r = tiny.get("/vcenter/cluster")
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+        assert r.json()["error_type"] == "SERVICE_UNAVAILABLE"
+    assert tiny.get("/vcenter/host").status_code == 200          # other paths are not affected
+    assert tiny.get("/vcenter/cluster").status_code == 200       # the burst is over
+    assert tiny.sim.admin_get("/sim/faults") == []
+
+
+def test_fault_matches_the_action_and_a_glob(tiny: Api) -> None:
+    tiny.faults({"type": "http_status", "status": 503, "path": "/api/esx/settings/clusters/*/software",
+                 "action": "stage"})
+    assert tiny.post(tiny.cpath("Tiny-01") + "?action=scan&vmw-task=true").status_code == 200
+    r = tiny.post(tiny.cpath("Tiny-01") + "?action=stage&vmw-task=true", {})
+    assert r.status_code == 503
+
+
+def test_reset_connection_drops_the_socket(tiny: Api) -> None:
+    tiny.faults({"type": "reset_connection", "path": "/api/vcenter/host"})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        tiny.get("/vcenter/host")
+    assert tiny.get("/vcenter/host").status_code == 200
+
+
+def test_expire_session(tiny: Api) -> None:
+    tiny.faults({"type": "expire_session", "path": "/api/vcenter/vm"})
+    assert tiny.get("/vcenter/cluster").status_code == 200
+    r = tiny.get("/vcenter/vm")
+    assert r.status_code == 401 and r.json()["error_type"] == "UNAUTHENTICATED"
+    assert tiny.get("/vcenter/cluster").status_code == 401       # the session is gone for good
+    tiny.http = tiny.sim.session()                              # a new login works
+    assert tiny.get("/vcenter/vm").status_code == 200
+
+
+def test_slow_call(tiny: Api) -> None:
+    tiny.faults({"type": "slow", "seconds": 0.6, "path": "/api/vcenter/datacenter"})
+    t0 = time.monotonic()
+    assert tiny.get("/vcenter/datacenter").status_code == 200
+    assert time.monotonic() - t0 >= 0.6
+    t0 = time.monotonic()
+    tiny.get("/vcenter/datacenter")
+    assert time.monotonic() - t0 < 0.5
+
+
+def test_host_fail_at_download(tiny: Api) -> None:
+    tiny.faults({"type": "host_fail", "host": "esxi-t2.lab.local", "phase": "download"})
+    task = tiny.task(tiny.cpath("Tiny-01"), "stage", {})
+    assert task["status"] == "FAILED" and "esxi-t2.lab.local" in task["error"]["messages"][0]["default_message"]
+    assert tiny.host_state("esxi-t1.lab.local")["staged_commit"] == "1"
+    assert tiny.host_state("esxi-t2.lab.local")["staged"] is None
+
+
+def test_host_fail_at_enter_maintenance(tiny: Api) -> None:
+    tiny.put(f"/esx/settings/clusters/{tiny.cluster['Tiny-01']}/policies/apply", {"failure_action": {"action": "FAIL"}})
+    tiny.faults({"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "enter_maintenance"})
+    task = tiny.task(tiny.cpath("Tiny-01"), "apply", {"accept_eula": True})
+    assert task["status"] == "FAILED"
+    st = tiny.host_state("esxi-t1.lab.local")
+    assert st["in_maintenance"] is False and st["staged_commit"] == "1"
+
+
+def test_host_disconnect(tiny: Api) -> None:
+    tiny.faults({"type": "host_disconnect", "host": "esxi-t2.lab.local"})
+    hosts = tiny.get("/vcenter/host", params={"connection_states": "DISCONNECTED"}).json()
+    assert [h["name"] for h in hosts] == ["esxi-t2.lab.local"] and "power_state" not in hosts[0]
+    comp = tiny.task(tiny.cpath("Tiny-01"), "scan")["result"]
+    assert comp["unavailable_hosts"] == [tiny.host["esxi-t2.lab.local"]]
+
+
+def test_cluster_busy_until_cleared(tiny: Api) -> None:
+    tiny.faults({"type": "cluster_busy", "cluster": "Tiny-01"})
+    for action, body in (("stage", {}), ("apply", {"accept_eula": True}), ("check", {}), ("scan", None)):
+        r = tiny.post(tiny.cpath("Tiny-01") + f"?action={action}&vmw-task=true", body)
+        assert r.status_code == 400 and r.json()["error_type"] == "NOT_ALLOWED_IN_CURRENT_STATE", action
+    assert tiny.state()["clusters"][0]["busy"] == "fault"
+    tiny.sim.admin_delete("/sim/faults")
+    assert tiny.task(tiny.cpath("Tiny-01"), "stage", {})["status"] == "SUCCEEDED"
+
+
+def test_invalid_fault_is_refused_naming_the_field(tiny: Api) -> None:
+    r = requests.post(tiny.sim.url + "/sim/faults", json={"type": "host_fail", "host": "nope", "phase": "install"},
+                      verify=tiny.sim.ca, timeout=10)
+    assert r.status_code == 400 and "'host'" in r.json()["error"]
+    r = requests.post(tiny.sim.url + "/sim/faults", json=[{"type": "slow"}, {"type": "boom"}],
+                      verify=tiny.sim.ca, timeout=10)
+    assert r.status_code == 400 and "'type'" in r.json()["error"]
+    assert tiny.sim.admin_get("/sim/faults") == []             # all or nothing
+
+
+def test_faults_from_the_scenario(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
+    path = build_scenario(tmp_path, [cluster("F", [host("esxi-x.lab")])],
+                          faults=[{"type": "http_status", "status": 503, "path": "/api/vcenter/cluster"}])
+    api = sim_factory(path)
+    assert api.get("/vcenter/cluster").status_code == 503
+    assert api.get("/vcenter/cluster").status_code == 200
+
+
+def test_admin_api_is_never_faulted(tiny: Api) -> None:
+    tiny.faults({"type": "http_status", "status": 503, "count": 5})      # matches every path
+    assert tiny.sim.admin_get("/sim/state")["scenario"] == "tiny"
+    assert tiny.get("/vcenter/cluster").status_code == 503
