@@ -707,3 +707,104 @@ def _migrate_vm(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
 @_method("Fetch")
 def _fetch_placeholder(ctx: Context, this: Any, args: dict[str, Any]) -> Any:  # handled by _fetch
     raise AssertionError("Fetch is dispatched by _fetch")
+
+
+# --------------------------------------------------------------------------- SearchIndex, TaskManager, Task
+def _in_datacenter(ctx: Context, ref: Any, datacenter: Any) -> bool:
+    if datacenter is None:
+        return True
+    w = ctx.world
+    if isinstance(ref, vim.HostSystem):
+        return w.hosts[ref._moId].datacenter == datacenter._moId
+    if isinstance(ref, vim.VirtualMachine):
+        return ctx.inv.vm_datacenter(w.vms[ref._moId]) == datacenter._moId
+    return False
+
+
+def _search(ctx: Context, args: dict[str, Any], match: Callable[[Any], bool]) -> list[Any]:
+    datacenter = args.get("datacenter")
+    with ctx.world.lock:
+        if datacenter is not None:
+            ctx.space().check(datacenter)
+        pool = ctx.world.vms if args.get("vmSearch") else ctx.world.hosts
+        refs = [ctx.inv.ref(i) for i in pool]
+        return [r for r in refs if _in_datacenter(ctx, r, datacenter) and match(r)]
+
+
+def _name_of(ctx: Context, ref: Any) -> str | None:
+    return ctx.inv.get(ref, "name")
+
+
+def _named_children(ctx: Context, space: ObjectSpace, ref: Any) -> list[Any]:
+    if isinstance(ref, vim.HostSystem):
+        return []
+    return space.children(ref)
+
+
+@_method("FindByInventoryPath")
+def _find_by_inventory_path(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    path = (args.get("inventoryPath") or "").strip("/")
+    space = ctx.space()
+    with ctx.world.lock:
+        current: Any = vim.Folder("group-d1")
+        for name in [p for p in path.split("/") if p]:
+            current = next((c for c in _named_children(ctx, space, current) if _name_of(ctx, c) == name), None)
+            if current is None:
+                return None
+        return current if path else None
+
+
+@_method("FindChild")
+def _find_child(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    space = ctx.space()
+    with ctx.world.lock:
+        entity = space.check(args.get("entity"))
+        name = args.get("name")
+        return next((c for c in _named_children(ctx, space, entity) if _name_of(ctx, c) == name), None)
+
+
+def _dns_match(ctx: Context, args: dict[str, Any]) -> Callable[[Any], bool]:
+    wanted = (args.get("dnsName") or "").lower().rstrip(".")
+    # VMs have no guest host name in the model: a VM search finds nothing, as for a VM without tools
+    return lambda ref: not args.get("vmSearch") and (_name_of(ctx, ref) or "").lower() == wanted
+
+
+@_method("FindByDnsName")
+def _find_by_dns_name(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    found = _search(ctx, args, _dns_match(ctx, args))
+    return found[0] if found else None
+
+
+@_method("FindAllByDnsName")
+def _find_all_by_dns_name(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    return vim.ManagedEntity.Array(_search(ctx, args, _dns_match(ctx, args)))
+
+
+def _uuid_match(ctx: Context, args: dict[str, Any]) -> Callable[[Any], bool]:
+    wanted = (args.get("uuid") or "").lower()
+    if args.get("vmSearch"):
+        path = "config.instanceUuid" if args.get("instanceUuid") else "config.uuid"
+    else:
+        path = "hardware.systemInfo.uuid"
+    return lambda ref: (ctx.inv.get(ref, path) or "").lower() == wanted
+
+
+@_method("FindByUuid")
+def _find_by_uuid(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    found = _search(ctx, args, _uuid_match(ctx, args))
+    return found[0] if found else None
+
+
+@_method("FindAllByUuid")
+def _find_all_by_uuid(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    return vim.ManagedEntity.Array(_search(ctx, args, _uuid_match(ctx, args)))
+
+
+@_method("FindByIp")
+def _find_by_ip(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    return None        # the model has no IP addresses
+
+
+@_method("CancelTask")
+def _cancel_task(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    raise SoapFault(vmodl.fault.NotSupported(msg="The task is not cancelable (TaskInfo.cancelable is false)."))

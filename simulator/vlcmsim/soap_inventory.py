@@ -16,6 +16,7 @@ import datetime as _dt
 import functools
 import hashlib
 import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -533,6 +534,16 @@ class Inventory:
         }
 
     # Tasks ---------------------------------------------------------------------------------
+    def _props_TaskManager(self, moid: str) -> dict[str, Callable[[], Any]]:
+        def recent() -> Any:
+            # SOAP tasks of the last 10 minutes, and any still running, as vCenter lists them
+            horizon = time.time() - 600
+            ids = [t.id for t in self.world.tasks.values() if t.protocol == "soap"
+                   and (t.finished is None or t.finished >= horizon)]
+            return vim.Task.Array([mo("Task", i) for i in _sorted(ids)])
+
+        return {"recentTask": recent, "maxCollector": lambda: 32}
+
     def _props_Task(self, moid: str) -> dict[str, Callable[[], Any]]:
         task = self.world.tasks[moid]
         return {"info": lambda: self.task_info(task)}

@@ -472,3 +472,25 @@ def test_concurrent_sessions(harness: Harness) -> None:
     assert not errors, errors
     assert not any(t.is_alive() for t in threads)
     assert harness.world.counters.logins["soap"] == 8 and not harness.world.sessions
+
+
+def test_search_index_task_manager_and_cancel(si: Any, harness: Harness) -> None:
+    content = si.RetrieveContent()
+    index = content.searchIndex
+    host = index.FindByInventoryPath("DC1/host/Tiny-01/esxi-t2.lab.local")
+    assert host == vim.HostSystem("host-12")
+    assert index.FindByInventoryPath("DC1/vm/ft-1") == vim.VirtualMachine("vm-21")
+    assert index.FindByInventoryPath("DC1/host/esxi-ts.lab.local") == vim.ComputeResource("domain-s13")
+    assert index.FindByInventoryPath("DC1/host/Nope") is None
+    assert index.FindChild(vim.Folder("group-v3", si._stub), "gpu-1") == vim.VirtualMachine("vm-22")
+    assert index.FindByDnsName(None, "ESXI-T1.lab.local", False) == vim.HostSystem("host-11")
+    assert index.FindByDnsName(None, "app-1", True) is None
+    uuid = vim.VirtualMachine("vm-20", si._stub).config.uuid
+    assert index.FindByUuid(None, uuid, True) == vim.VirtualMachine("vm-20")
+    assert list(index.FindAllByUuid(vim.Datacenter("datacenter-1"), uuid, True)) == [vim.VirtualMachine("vm-20")]
+    assert index.FindByUuid(None, uuid, False) is None
+    task = vim.VirtualMachine("vm-20", si._stub).PowerOffVM_Task()
+    with pytest.raises(vmodl.fault.NotSupported):
+        task.CancelTask()
+    WaitForTask(task)
+    assert task in list(content.taskManager.recentTask)
