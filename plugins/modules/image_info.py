@@ -98,8 +98,8 @@ image:
       type: dict
 policies:
   description:
-    - The apply (remediation) policy in effect (C(effective_policy_spec)): the configured values of the
-      cluster or standalone host merged over the global defaults.
+    - The apply (remediation) policy in effect (C(effective_policy_spec)), that is the configured values
+      of the cluster or standalone host merged over the global defaults.
     - Keys are the binding field names, e.g. C(failure_action), C(pre_remediation_power_action),
       C(enable_quick_boot), C(disable_dpm), C(disable_hac), C(evacuate_offline_vms),
       C(parallel_remediation_action), C(enforce_quick_patch).
