@@ -11,14 +11,18 @@ from com.vmware.esx.settings.clusters import policies_client as cluster_policies
 from com.vmware.esx.settings.clusters.policies import apply_client as cluster_effective
 from com.vmware.esx.settings.defaults.clusters import policies_client as default_policies
 from com.vmware.esx.settings.defaults.clusters.policies import apply_client as default_effective
+from com.vmware.esx.settings.defaults.hosts import policies_client as default_host_policies
+from com.vmware.esx.settings.defaults.hosts.policies import apply_client as default_host_effective
 from com.vmware.esx.settings.hosts import enablement_client as host_enablement
 from com.vmware.esx.settings.hosts import policies_client as host_policies
 from com.vmware.esx.settings.hosts.policies import apply_client as host_effective
+from com.vmware.esx.settings_client import ClusterLivePatchAction, ClusterSoftwarePolicySpec
 from com.vmware.vapi.std.errors_client import InvalidArgument, NotFound
 
 ClusterApply = cluster_policies.Apply
 DefaultApply = default_policies.Apply
 HostApply = host_policies.Apply
+DefaultHostApply = default_host_policies.Apply
 
 
 def test_cluster_policy_set_get_effective(client: VcenterApiClient, ids: Ids) -> None:
@@ -101,6 +105,31 @@ def test_host_policy_set_get_effective(client: VcenterApiClient, ids: Ids) -> No
     assert no_extra_fields(effective) == []
     assert effective.pre_remediation_power_action == "POWER_OFF_VMS"
     assert effective.enable_quick_boot is True
+
+
+def test_host_defaults_flow_into_host_effective(client: VcenterApiClient, ids: Ids) -> None:
+    host = ids.host["esxi-ts.lab.local"]
+    defaults = client.stub(DefaultHostApply)
+    assert no_extra_fields(defaults.get()) == []
+    defaults.set(DefaultHostApply.ConfiguredPolicySpec(
+        pre_remediation_power_action=DefaultHostApply.ConfiguredPolicySpec.PreRemediationPowerAction.SUSPEND_VMS,
+        enable_quick_boot=True))
+    assert defaults.get().pre_remediation_power_action == "SUSPEND_VMS"
+    global_effective = client.stub(default_host_effective.Effective).get()
+    assert no_extra_fields(global_effective) == []
+    assert global_effective.enable_quick_boot is True
+    effective = client.stub(host_effective.Effective).get(host)
+    assert effective.pre_remediation_power_action == "SUSPEND_VMS"
+    assert effective.enable_quick_boot is True
+
+
+def test_91_only_policy_field_is_refused_by_an_80u3_server(client: VcenterApiClient, ids: Ids) -> None:
+    # tiny is vCenter 8.0.3: software_policy_spec (live_patch_action) exists from 9.1 on
+    spec = ClusterApply.ConfiguredPolicySpec(software_policy_spec=ClusterSoftwarePolicySpec(
+        live_patch_action=ClusterLivePatchAction(live_patch_mode=ClusterLivePatchAction.LivePatchMode.AUTO_LIVE_PATCH)))
+    with pytest.raises(InvalidArgument):
+        client.stub(ClusterApply).set(ids.cluster["Tiny-01"], spec)
+    assert client.stub(ClusterApply).get(ids.cluster["Tiny-01"]).software_policy_spec is None
 
 
 def test_policies_of_unknown_objects_are_not_found(client: VcenterApiClient) -> None:
