@@ -6,9 +6,11 @@ Property values come from `soap_inventory.Inventory` plus the session's own obje
 (ContainerView, PropertyFilter, PropertyCollector.filter, SessionManager.currentSession).
 
 Update reporting (CreateFilter / WaitForUpdates(Ex) / CheckForUpdates) works by comparing
-snapshots: each filter remembers what it last reported (values serialised with pyVmomi),
-and a wait polls until the current state differs, then reports enter / modify / leave
-object updates under a new version string.
+snapshots: every version the session's collector hands out remembers what each filter
+showed at that version (values serialised with pyVmomi; the last HISTORY versions are kept),
+and a wait polls until the current state differs from the caller's version, then reports
+enter / modify / leave object updates under a new version string.  Several threads of one
+session can therefore wait with their own versions without losing updates.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ DEFAULT_PAGE_SIZE = 100
 # Longest a WaitForUpdates(Ex) without maxWaitSeconds blocks before returning nothing new.
 MAX_WAIT_SECONDS = 300.0
 POLL_SECONDS = (0.01, 0.25)      # first and longest interval between snapshots while waiting
+HISTORY = 8                       # update versions a session's collector still accepts
+
+# obj moid -> (ref, {path: serialised value}): what one filter showed at one version
+Snapshot = dict[str, tuple[Any, dict[str, str]]]
 
 
 @dataclass
@@ -51,8 +57,6 @@ class FilterState:
     moid: str
     spec: Any
     partial_updates: bool
-    # moid -> (ref, {path: (value, serialised value)}); None until first reported
-    reported: dict[str, tuple[Any, dict[str, tuple[Any, str]]]] | None = None
 
 
 @dataclass
@@ -62,6 +66,7 @@ class SessionState:
     filters: dict[str, FilterState] = field(default_factory=dict)
     pages: dict[str, list[Any]] = field(default_factory=dict)
     version: int = 0
+    history: dict[str, dict[str, Snapshot]] = field(default_factory=dict)   # version -> filter -> snapshot
     lock: threading.Lock = field(default_factory=threading.Lock)
     cancel_wait: bool = False
 
@@ -343,15 +348,15 @@ class ObjectSpace:
         info = VmomiSupport.Object(name="v", type=object, version=self.version, flags=0)
         return SoapAdapter.SerializeToStr(val, info, self.version)
 
-    def updates(self, since: dict[str, FilterState] | None) -> tuple[list[Any], dict[str, Any]]:
-        """Filter updates of every filter against what it last reported (all, if `since` is None)."""
+    def updates(self, since: dict[str, Snapshot] | None) -> tuple[list[Any], dict[str, Snapshot]]:
+        """Filter updates of every filter since a version's snapshots (everything if None)."""
         out: list[Any] = []
-        snaps: dict[str, Any] = {}
+        snaps: dict[str, Snapshot] = {}
         self.inv.reset_cache()
         for moid, flt in self.state.filters.items():
             current = self.snapshot(flt)
-            snaps[moid] = current
-            base = {} if since is None or flt.reported is None else flt.reported
+            snaps[moid] = {o: (ref, {k: x for k, (_, x) in props.items()}) for o, (ref, props) in current.items()}
+            base = (since or {}).get(moid, {})
             objs: list[Any] = []
             for obj_id, (ref, props) in current.items():
                 if obj_id not in base:
@@ -360,7 +365,7 @@ class ObjectSpace:
                     continue
                 old = base[obj_id][1]
                 changes = [PC.Change(name=k, op="assign", val=v)
-                           for k, (v, x) in props.items() if k not in old or old[k][1] != x]
+                           for k, (v, x) in props.items() if old.get(k) != x]
                 changes += [PC.Change(name=k, op="assign") for k in old if k not in props]
                 if changes:
                     objs.append(PC.ObjectUpdate(kind="modify", obj=ref, changeSet=changes))
@@ -412,7 +417,11 @@ def wait_for_updates(space: ObjectSpace, version: str | None, max_wait: float | 
     initial = not version
     with st.lock:
         st.cancel_wait = False
-        if not initial and version != str(st.version):
+        if initial:
+            since: dict[str, Snapshot] | None = None
+        elif version in st.history:
+            since = st.history[version]
+        else:
             raise SoapFault(vmodl.query.InvalidCollectorVersion(
                 msg=f"The version '{version}' is not a version this collector reported."))
     while True:
@@ -423,11 +432,12 @@ def wait_for_updates(space: ObjectSpace, version: str | None, max_wait: float | 
             if st.cancel_wait:
                 st.cancel_wait = False
                 raise SoapFault(vmodl.fault.RequestCanceled(msg="The wait was canceled."))
-            filters, snaps = space.updates(None if initial else st.filters)
+            filters, snaps = space.updates(since)
             if filters or initial:
                 st.version += 1
-                for moid, snap in snaps.items():
-                    st.filters[moid].reported = snap
+                st.history[str(st.version)] = snaps
+                for old in list(st.history)[:-HISTORY]:
+                    del st.history[old]
                 return PC.UpdateSet(version=str(st.version), filterSet=filters, truncated=False)
         if time.monotonic() >= deadline:
             return None

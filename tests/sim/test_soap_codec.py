@@ -335,6 +335,11 @@ def test_wait_for_updates_reports_changes(si: Any, harness: Harness) -> None:
     assert obj.kind == "modify"
     assert [(c.name, c.op, c.val) for c in obj.changeSet] == [("runtime.inMaintenanceMode", "assign", True)]
     assert second.version != first.version
+    # an older version this collector handed out still works (another thread may be behind)
+    replay = pc.WaitForUpdatesEx(first.version, PC.WaitOptions(maxWaitSeconds=0))
+    assert [(c.name, c.val) for c in replay.filterSet[0].objectSet[0].changeSet] == [
+        ("runtime.inMaintenanceMode", True)]
+    assert pc.WaitForUpdatesEx(second.version, PC.WaitOptions(maxWaitSeconds=0)) is None
     with pytest.raises(vmodl.query.InvalidCollectorVersion):
         pc.WaitForUpdatesEx("no-such-version", PC.WaitOptions(maxWaitSeconds=0))
     assert [f._moId for f in pc.filter] == [flt._moId]
