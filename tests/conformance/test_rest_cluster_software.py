@@ -35,6 +35,7 @@ def run(client: VcenterApiClient, task: Any, timeout: float = 60.0) -> tuple[Tas
 
 def assert_succeeded(client: VcenterApiClient, info: TaskInfo, seen: list[TaskInfo], operation: str) -> None:
     assert info.status == TaskStatus.SUCCEEDED, task_error(client, info)
+    assert no_extra_fields(info) == []
     assert info.service == "com.vmware.esx.settings.clusters.software"
     assert info.operation == operation
     assert info.progress is not None and info.progress.total > 0
@@ -176,8 +177,9 @@ def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient
 
 
 def test_unknown_cluster_is_not_found(client: VcenterApiClient) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as err:
         client.stub(Compliance).get("domain-c999999")
+    assert err.value.messages and "domain-c999999" in str(err.value.messages[0].default_message)
     with pytest.raises(NotFound):
         client.stub(Software).get("domain-c999999")
     with pytest.raises(NotFound):
