@@ -588,9 +588,9 @@ def start_stage(world: World, target: Target, spec: dict[str, Any], user: str) -
 
 def _stage(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:
     start = time.time()
-    with world.lock:
-        unknown = [h for h in hosts if _unknown(h, commit)]
-    if unknown:   # staging hosts of unknown compliance triggers a compliance check first
+    with world.lock:   # hosts of unknown compliance trigger a compliance check (of the whole target) first
+        unknown = [h for h in target.hosts(world) if _unknown(h, commit)]
+    if unknown:
         scan(world, target, task, unknown)
     with world.lock:
         skipped = [h for h in hosts if h.compliance["status"] != "NON_COMPLIANT" or  # type: ignore[index]
@@ -1057,7 +1057,7 @@ def start_apply(world: World, target: Target, spec: dict[str, Any], user: str) -
 def _apply(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:
     start = time.time()
     with world.lock:
-        unknown = [h for h in hosts if _unknown(h, commit)]
+        unknown = [h for h in target.hosts(world) if _unknown(h, commit)]
     if unknown:
         scan(world, target, task, unknown)
     statuses: dict[str, dict[str, Any]] = {}

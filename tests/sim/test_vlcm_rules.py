@@ -321,3 +321,24 @@ def test_standalone_host_scan_stage_apply(tiny: Api) -> None:
     assert report["status"]["status"] == "OK" and "progress" not in report["status"]
     assert tiny.get(hp + "/compliance").json()["status"] == "COMPLIANT"
     assert tiny.host_state("esxi-ts.lab.local")["in_maintenance"] is False
+
+
+def test_demo_power_off_policy_and_ft_evacuation(sim_factory: Callable[..., Api]) -> None:
+    api = sim_factory("demo")
+    b1 = api.host["esxi-b1.lab.local"]
+    gpu = api.vm["gpu-render-01"]
+    check = api.task(api.cpath("Cluster-B"), "check", {})["result"]
+    b1_result = next(e for e in check["entity_results"] if e.get("host") == b1)
+    assert b1_result["status"] == "WARNING"                  # the DirectPath VM will be powered off
+    task = api.task(api.cpath("Cluster-B"), "apply", {"accept_eula": True})
+    assert task["status"] == "SUCCEEDED", task.get("error")
+    vm = next(v for v in api.state()["vms"] if v["id"] == gpu)
+    assert vm["host"] == b1 and vm["power_state"] == "poweredOn"     # restored after remediation
+    ft = api.vm["ft-payments"]
+    a1 = api.host["esxi-a1.lab.local"]
+    task = api.task(api.cpath("Cluster-A"), "apply", {"accept_eula": True, "hosts": [a1]})
+    assert task["status"] == "SUCCEEDED", task.get("error")
+    vm = next(v for v in api.state()["vms"] if v["id"] == ft)
+    assert vm["host"] != a1 and vm["power_state"] == "poweredOn"     # FT VMs are vMotioned away
+    comp = api.get(api.cpath("Cluster-A") + "/compliance").json()
+    assert comp["hosts"][a1]["status"] == "COMPLIANT" and len(comp["non_compliant_hosts"]) == 3
