@@ -477,12 +477,12 @@ class Inventory:
             changeVersion="2026-01-01T00:00:00.000000Z",
             modified=_dt.datetime(1970, 1, 1, tzinfo=_dt.UTC),
             name=vm.name,
-            guestFullName="Other Linux (64-bit)",
+            guestFullName=_guest(vm)[1],
             version="vmx-21",
             uuid=_uuid("vm", vm.id),
             instanceUuid=_uuid("vm-instance", vm.id),
             template=False,
-            guestId="otherLinux64Guest",
+            guestId=_guest(vm)[0],
             alternateGuestName="",
             files=vim.vm.FileInfo(vmPathName=f"[datastore1] {vm.name}/{vm.name}.vmx"),
             flags=vim.vm.FlagInfo(),
@@ -505,8 +505,8 @@ class Inventory:
             config=vim.vm.Summary.ConfigSummary(
                 name=vm.name, template=False, vmPathName=f"[datastore1] {vm.name}/{vm.name}.vmx",
                 memorySizeMB=vm.memory_mb, numCpu=max(1, vm.cpu_mhz // 2000), uuid=_uuid("vm", vm.id),
-                instanceUuid=_uuid("vm-instance", vm.id), guestId="otherLinux64Guest",
-                guestFullName="Other Linux (64-bit)", numVirtualDisks=2 if vm.shared_disk else 1),
+                instanceUuid=_uuid("vm-instance", vm.id), guestId=_guest(vm)[0],
+                guestFullName=_guest(vm)[1], numVirtualDisks=2 if vm.shared_disk else 1),
             quickStats=vim.vm.Summary.QuickStats(
                 overallCpuUsage=vm.cpu_mhz if on else 0, overallCpuDemand=vm.cpu_mhz if on else 0,
                 guestMemoryUsage=vm.memory_mb // 4 if on else 0, hostMemoryUsage=vm.memory_mb if on else 0,
@@ -695,6 +695,13 @@ def _host_capability(tpm: bool) -> Any:
     if tpm and _has_prop(vim.host.Capability, "tpmVersion"):
         cap.tpmVersion = "2.0"
     return cap
+
+
+def _guest(vm: VM) -> tuple[str, str]:
+    """(guestId, guestFullName): vSphere Pods run the CRX pod guest."""
+    if vm.vsphere_pod:
+        return "crxPod1Guest", "CRX Pod 1"
+    return "otherLinux64Guest", "Other Linux (64-bit)"
 
 
 def _cores(host: Host) -> int:

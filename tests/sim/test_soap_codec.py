@@ -43,6 +43,7 @@ def build_world(version: str = "8.0.3") -> World:
     w.vms["vm-22"] = VM("vm-22", "gpu-1", "host-12", directpath=True)
     w.vms["vm-23"] = VM("vm-23", "sql-a", "host-12", shared_disk=True, power_state="poweredOff")
     w.vms["vm-24"] = VM("vm-24", "solo", "host-13")
+    w.vms["vm-25"] = VM("vm-25", "pod-1", "host-12", vsphere_pod=True)
     return w
 
 
@@ -240,6 +241,8 @@ def test_every_property_of_every_object_is_typed(si: Any, harness: Harness) -> N
     assert [d.sharedBus for d in plain if isinstance(d, vim.vm.device.VirtualLsiLogicController)] == ["noSharing"]
     assert objects["vm-23"][1]["runtime"].powerState == "poweredOff"
     assert objects["vm-20"][1]["summary"].quickStats.overallCpuUsage == w.vms["vm-20"].cpu_mhz
+    assert objects["vm-25"][1]["config"].guestId == "crxPod1Guest"          # vSphere Pod
+    assert objects["vm-20"][1]["config"].guestId == "otherLinux64Guest"
 
 
 def test_nested_paths_and_enum_values_are_typed(si: Any) -> None:
