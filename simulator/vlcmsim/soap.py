@@ -23,7 +23,7 @@ import http.cookies
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers.expat import ExpatError, ParserCreate
 
@@ -321,10 +321,7 @@ class Context:
     version: str
     call: Call
     session: Session | None = None
-    cookies: list[str] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self.cookies = []
+    cookies: list[str] = field(default_factory=list)     # Set-Cookie headers to send
 
     @property
     def inv(self) -> Inventory:
@@ -349,8 +346,13 @@ def _method(name: str) -> Callable[[Handler], Handler]:
 
 def dispatch(ctx: Context) -> tuple[Any, Any]:
     call = ctx.call
+    if call.name == "Fetch":
+        ctx.session = engine.get_session(ctx.world, session_id(ctx.request))
+        if ctx.session is None:
+            raise SoapFault(soap_faults.not_authenticated())
+        return _fetch(ctx)
     handler = _HANDLERS.get(call.name)
-    if handler is None or (call.info is None and call.name != "Fetch"):
+    if handler is None or call.info is None:
         raise SoapFault(vmodl.fault.MethodNotFound(receiver=call.this, method=call.name,
                                                    msg=f"Method {call.name} is not implemented by this simulator"))
     if call.info is not None and not isinstance(call.this, call.info.type):
@@ -360,8 +362,6 @@ def dispatch(ctx: Context) -> tuple[Any, Any]:
         ctx.session = engine.get_session(ctx.world, session_id(ctx.request))
         if ctx.session is None:
             raise SoapFault(soap_faults.not_authenticated())
-    if call.name == "Fetch":
-        return _fetch(ctx)
     this = call.this
     if call.name not in _NO_SESSION_METHODS:
         with ctx.world.lock:
@@ -702,11 +702,6 @@ def _migrate_vm(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
         raise SoapFault(soap_faults.make("InvalidPowerState", f"the VM is {_vm_state(ctx, this._moId)}",
                                          vm_state=_vm_state(ctx, this._moId)))
     return _migrate(ctx, "MigrateVM_Task", this._moId, args.get("host"))
-
-
-@_method("Fetch")
-def _fetch_placeholder(ctx: Context, this: Any, args: dict[str, Any]) -> Any:  # handled by _fetch
-    raise AssertionError("Fetch is dispatched by _fetch")
 
 
 # --------------------------------------------------------------------------- SearchIndex, TaskManager, Task

@@ -146,6 +146,12 @@ def test_unparseable_request_is_invalid_request(harness: Harness) -> None:
     resp = post(harness.url, "<soapenv:Envelope")
     assert resp.status_code == 500
     assert 'xsi:type="InvalidRequest"' in resp.text
+    # well-formed XML, but a value the parameter's type does not allow (an unknown enum value)
+    body = ENVELOPE.format('<MigrateVM_Task xmlns="urn:vim25"><_this type="VirtualMachine">vm-20</_this>'
+                           '<host type="HostSystem">host-12</host><priority>fastest</priority></MigrateVM_Task>')
+    resp = post(harness.url, body)
+    assert resp.status_code == 500 and 'xsi:type="InvalidRequest"' in resp.text
+    assert harness.world.vms["vm-20"].host == "host-11"
 
 
 def test_unknown_method_is_method_not_found(si: Any, harness: Harness) -> None:
