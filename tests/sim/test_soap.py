@@ -10,6 +10,7 @@ read back through SOAP, through `/sim/state` and `/sim/counters`, and through RE
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -318,3 +319,53 @@ def test_vm_power_and_migration(sim: Sim, si: Any) -> None:
         WaitForTask(vm.PowerOffVM_Task(), maxWaitTime=60)
     assert WaitForTask(vm.PowerOnVM_Task(), maxWaitTime=60) == "success"
     assert vm.runtime.powerState == "poweredOn"
+
+
+def test_rest_apply_is_seen_through_soap_updates(tmp_path: Any) -> None:
+    """One model: a vLCM apply started over REST shows in a SOAP PropertyCollector filter."""
+    handle = start_simulator("tiny", time_scale=0.002, state_dir=tmp_path / "apply")
+    try:
+        split = urlsplit(handle.url)
+        assert handle.ca and split.hostname and split.port
+        sim = Sim(url=handle.url, host=split.hostname, port=split.port, username=handle.username,
+                  password=handle.password, ca=handle.ca)
+        state = sim.get("/sim/state")
+        cluster = next(c for c in state["clusters"] if c["name"] == "Tiny-01")
+        members = [h["id"] for h in state["hosts"] if h["cluster"] == cluster["id"]]
+        desired_build = cluster["desired_image"]["base_image"].rsplit(".", 1)[-1]
+        si = sim.connect()
+        pc = si.RetrieveContent().propertyCollector
+        pc.CreateFilter(PC.FilterSpec(
+            objectSet=[PC.ObjectSpec(obj=vim.HostSystem(h)) for h in members],
+            propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=["runtime.inMaintenanceMode",
+                                                                    "config.product.build"])]), True)
+        update = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
+        seen: dict[str, list[tuple[str, Any]]] = {h: [] for h in members}
+        rest = handle.session()
+        resp = rest.post(f"{sim.url}/api/esx/settings/clusters/{cluster['id']}/software?action=apply&vmw-task=true",
+                         json={"accept_eula": True}, timeout=30)
+        assert resp.status_code == 200, resp.text
+        task_id = resp.json()
+        deadline = time.monotonic() + 60
+        status = "RUNNING"
+        version = update.version
+        while time.monotonic() < deadline:
+            update = pc.WaitForUpdatesEx(version, PC.WaitOptions(maxWaitSeconds=1))
+            if update is not None:
+                version = update.version
+                for obj in update.filterSet[0].objectSet:
+                    seen[obj.obj._moId] += [(c.name, c.val) for c in obj.changeSet]
+            status = rest.get(f"{sim.url}/api/cis/tasks/{task_id}", timeout=30).json()["status"]
+            if status in ("SUCCEEDED", "FAILED") and update is None:
+                break
+        assert status == "SUCCEEDED"
+        for host_id in members:
+            maintenance = [v for name, v in seen[host_id] if name == "runtime.inMaintenanceMode"]
+            builds = [v for name, v in seen[host_id] if name == "config.product.build"]
+            assert maintenance == [True, False], (host_id, seen[host_id])
+            assert builds == [desired_build]
+        Disconnect(si)
+        rest.delete(f"{sim.url}/api/session", timeout=30)
+        assert sim.get("/sim/counters")["live_sessions"] == {"rest": 0, "soap": 0}
+    finally:
+        handle.stop()
