@@ -138,6 +138,13 @@ class Inventory:
         query = {"cluster_id": cluster.id if cluster else None, "datacenter_id": dc.id if dc else None,
                  "standalone": standalone if not cluster else None}
         matches = self.list_hosts(names=[name], **query)
+        if not matches and standalone and not cluster and self.list_hosts(names=[name], standalone=False):
+            raise NotFoundError(
+                f"host '{name}' is not a standalone host (it is in a cluster): target its cluster with "
+                f"cluster and hosts: ['{name}'] instead",
+                kind="host",
+                name=name,
+            )
         existing = None if matches else [h.name for h in self.list_hosts(**query)]
         hint = None
         if len(matches) > 1 and not dc and not cluster:

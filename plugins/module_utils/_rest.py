@@ -311,6 +311,11 @@ class RestClient:
                     timeout=self.params.timeout,
                 )
             except Exception as exc:  # noqa: BLE001 - classified below
+                if _is_tls_error(exc) and not _is_verification_error(exc):
+                    raise ConnectionFailure(
+                        f"TLS handshake with vCenter {self.params.hostname}:{self.params.port} failed: {_short(exc)} "
+                        "(is this the HTTPS port of vCenter?)"
+                    ) from None
                 if _is_tls_error(exc):
                     raise TLSVerificationError(
                         f"TLS certificate verification of vCenter {self.params.hostname}:{self.params.port} "
@@ -364,6 +369,24 @@ def _is_tls_error(exc: BaseException) -> bool:
 
     seen: set[int] = set()
     current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_verification_error(exc: BaseException) -> bool:
+    """A certificate the client does not trust (as opposed to another TLS failure)."""
+    import ssl
+
+    text = str(exc)
+    if any(m in text for m in ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "hostname mismatch",
+                               "doesn't match", "IP address mismatch")):
+        return True
+    current: BaseException | None = exc
+    seen: set[int] = set()
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ssl.SSLCertVerificationError):

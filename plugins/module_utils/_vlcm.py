@@ -120,14 +120,13 @@ def get_configured_policies(client: _Client, target: Target) -> dict[str, Any]:
 
 
 def is_image_managed(client: _Client, cluster_id: str) -> bool:
-    """True when the cluster has a desired image (vLCM image-managed); False when vCenter says it has none."""
-    try:
-        client.get(f"/api/esx/settings/clusters/{cluster_id}/software")
-    except ApiError as exc:
-        if exc.error_type in ("NOT_FOUND", "UNSUPPORTED", "NOT_ALLOWED_IN_CURRENT_STATE") or exc.status in (400, 404):
-            return False
-        raise
-    return True
+    """Whether vLCM manages the cluster with a single image.
+
+    ``GET /api/esx/settings/clusters/{cluster}/enablement/software`` (``enablement.software.info``:
+    ``{"enabled": bool}``).
+    """
+    info = client.get(f"/api/esx/settings/clusters/{cluster_id}/enablement/software") or {}
+    return bool(info.get("enabled"))
 
 
 # ----------------------------------------------------------------------------- shaping (pure)

@@ -151,6 +151,17 @@ def test_unknown_host_in_cluster_lists_hosts(sim, run_playbook):
     assert "esxi-zz.lab.local" in msg and all(h in msg for h in HOSTS)
 
 
+def test_clustered_host_as_standalone_target_says_what_to_do(sim, run_playbook):
+    result = run_playbook(f"""
+        - name: check
+          vsphere.lifecycle.compliance:
+            host: {HOSTS[0]}
+    """)
+    assert not result.ok
+    msg = result.task("check")["msg"]
+    assert f"'{HOSTS[0]}' is not a standalone host" in msg and "cluster and hosts" in msg
+
+
 def test_wrong_password_is_clean_and_secret_free(sim, run_playbook):
     wrong = "Wr0ng-Passw0rd-7781"
     result = run_playbook(f"""

@@ -91,6 +91,8 @@ def test_standalone_host_and_ambiguous_host():
     inv = Inventory(FakeVcenter())
     assert inv.host("esx3", standalone=True).id == "host-3"
     with pytest.raises(NotFoundError, match="among standalone hosts; hosts there: esx3"):
+        inv.host("esx9", standalone=True)
+    with pytest.raises(NotFoundError, match="'esx1' is not a standalone host .* cluster and hosts"):
         inv.host("esx1", standalone=True)
     with pytest.raises(AmbiguousNameError, match="set datacenter to one of: DC1, DC2"):
         inv.host("esx1")

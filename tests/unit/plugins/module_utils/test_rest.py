@@ -137,6 +137,14 @@ def test_tls_failure_says_how_to_fix():
     assert sleeps == []  # not retried
 
 
+def test_other_tls_failure_is_a_connection_failure():
+    error = requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")
+    client, _session, _sleeps = make([error])
+    with pytest.raises(ConnectionFailure, match="TLS handshake .* HTTPS port") as err:
+        client.get("/api/x")
+    assert not isinstance(err.value, TLSVerificationError)
+
+
 def test_vapi_error_becomes_typed_api_error():
     client, _session, _sleeps = make([login_ok(), vapi_error(404, "NOT_FOUND", "Cluster domain-c9 not found.")])
     with pytest.raises(ApiError) as err:

@@ -6,7 +6,6 @@ import copy
 
 import pytest
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError
 from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes import cluster_compliance
 
 
@@ -87,8 +86,8 @@ class ScriptedClient:
         self.gets.append(path)
         if path.startswith("/api/cis/tasks/"):
             return self.infos.pop(0)
-        if path.endswith("/software") and "domain-c404" in path:
-            raise ApiError("nope", status=404, error_type="NOT_FOUND")
+        if path.endswith("/enablement/software"):
+            return {"enabled": "domain-c404" not in path}
         return {}
 
 
@@ -121,6 +120,7 @@ def test_policies_paths_and_image_managed():
                            "/api/esx/settings/hosts/host-3/policies/apply/effective"]
     assert vlcm.is_image_managed(client, "domain-c7") is True
     assert vlcm.is_image_managed(client, "domain-c404") is False
+    assert client.gets[-1] == "/api/esx/settings/clusters/domain-c404/enablement/software"
 
 
 def test_report_does_not_mutate_input():
