@@ -349,7 +349,7 @@ def dispatch(ctx: Context) -> tuple[Any, Any]:
     if call.name == "Fetch":
         ctx.session = engine.get_session(ctx.world, session_id(ctx.request))
         if ctx.session is None:
-            raise SoapFault(soap_faults.not_authenticated())
+            raise SoapFault(soap_faults.not_authenticated(call.this))
         return _fetch(ctx)
     handler = _HANDLERS.get(call.name)
     if handler is None or call.info is None:
@@ -361,7 +361,7 @@ def dispatch(ctx: Context) -> tuple[Any, Any]:
     if call.name not in _NO_SESSION_METHODS:
         ctx.session = engine.get_session(ctx.world, session_id(ctx.request))
         if ctx.session is None:
-            raise SoapFault(soap_faults.not_authenticated())
+            raise SoapFault(soap_faults.not_authenticated(call.this))
     this = call.this
     if call.name not in _NO_SESSION_METHODS:
         with ctx.world.lock:

@@ -86,10 +86,11 @@ def task_fault(task: Task, world: World | None = None) -> Any:
     return make(name, message)
 
 
-def not_authenticated() -> Any:
+def not_authenticated(obj: Any = None) -> Any:
+    """NotAuthenticated naming the object the call was about (vCenter's `object`)."""
     return vim.fault.NotAuthenticated(
         msg="The session is not authenticated.",
-        object=vim.ServiceInstance("ServiceInstance"),
+        object=obj if obj is not None else vim.ServiceInstance("ServiceInstance"),
         privilegeId="System.View",
     )
 

@@ -182,9 +182,11 @@ def test_session_cookie_and_not_authenticated(harness: Harness) -> None:
     assert resp.status_code == 500 and 'xsi:type="NotAuthenticated"' in resp.text
     assert "<returnval" in post(harness.url, body, cookie).text
     # a forged session id
-    with pytest.raises(vim.fault.NotAuthenticated):
+    root = si.content.rootFolder
+    with pytest.raises(vim.fault.NotAuthenticated) as err:
         si._stub.cookie = 'vmware_soap_session="0123456789abcdef"; Path=/'
-        si.content.rootFolder.name  # noqa: B018 - the property fetch is the call under test
+        root.name  # noqa: B018 - the property fetch is the call under test
+    assert err.value.object == vim.Folder("group-d1") and err.value.privilegeId == "System.View"
     si._stub.cookie = cookie
     Disconnect(si)
     assert not harness.world.sessions
