@@ -6,6 +6,7 @@ GET /sim/state, GET /sim/counters, GET|POST|DELETE /sim/faults, POST /sim/reset.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
@@ -76,8 +77,10 @@ def counters(world: World) -> dict[str, Any]:
     with world.lock:
         c = world.counters
         live = {"rest": 0, "soap": 0}
+        now = time.time()
         for s in world.sessions.values():
-            live[s.protocol] = live.get(s.protocol, 0) + 1
+            if world.session_idle_timeout <= 0 or now - s.last_used <= world.session_idle_timeout:
+                live[s.protocol] = live.get(s.protocol, 0) + 1
         return {"logins": dict(c.logins), "logouts": dict(c.logouts), "live_sessions": live,
                 "calls": dict(c.calls), "maintenance_host_seconds": round(engine.maintenance_host_seconds(world), 3),
                 "evacuations": c.evacuations, "reboots": c.reboots, "host_scans": c.host_scans,

@@ -45,7 +45,8 @@ class OpError(Exception):
     """A vim-level operation failure (maintenance mode, migration, power).
 
     `fault` is the vim fault name a SOAP handler should raise (e.g. "InvalidState",
-    "NoRoom"? -> mapped by soap.py), `message` names the objects involved.
+    "InvalidPowerState", "InsufficientResourcesFault"; soap.py maps it), `message` names
+    the objects involved.
     """
 
     def __init__(self, fault: str, message: str) -> None:
@@ -127,8 +128,13 @@ def get_session(world: World, sid: str | None) -> Session | None:
         return None
     with world.lock:
         sess = world.sessions.get(sid)
-        if sess is not None:
-            sess.last_used = time.time()
+        if sess is None:
+            return None
+        now = time.time()
+        if world.session_idle_timeout > 0 and now - sess.last_used > world.session_idle_timeout:
+            del world.sessions[sid]          # expired by idle timeout
+            return None
+        sess.last_used = now
         return sess
 
 

@@ -239,6 +239,7 @@ class World:
         self.time_scale = 0.001
         self.durations = Durations()
         self.username = "administrator@vsphere.local"
+        self.session_idle_timeout = 1800.0     # real seconds a session may stay unused (vCenter: 30 min)
         self.password = "VMware1!"
         self.datacenters: dict[str, Datacenter] = {}
         self.clusters: dict[str, Cluster] = {}

@@ -158,6 +158,8 @@ def build(data: dict[str, Any], source: str = "<scenario>") -> World:
     creds = data.get("credentials") or {}
     world.username = creds.get("username", world.username)
     world.password = creds.get("password", world.password)
+    if "session_idle_timeout" in data:
+        world.session_idle_timeout = float(data["session_idle_timeout"])
     if "time_scale" in data:
         world.time_scale = float(data["time_scale"])
     world.durations = Durations(**(data.get("durations") or {}))

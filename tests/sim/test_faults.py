@@ -116,3 +116,14 @@ def test_admin_api_is_never_faulted(tiny: Api) -> None:
     tiny.faults({"type": "http_status", "status": 503, "count": 5})      # matches every path
     assert tiny.sim.admin_get("/sim/state")["scenario"] == "tiny"
     assert tiny.get("/vcenter/cluster").status_code == 503
+
+
+def test_session_idle_timeout(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
+    api = sim_factory(build_scenario(tmp_path, [cluster("I", [host("esxi-i.lab")])], session_idle_timeout=0.5))
+    assert api.get("/vcenter/cluster").status_code == 200
+    time.sleep(0.3)
+    assert api.get("/vcenter/cluster").status_code == 200     # use keeps it alive
+    time.sleep(0.8)
+    r = api.get("/vcenter/cluster")
+    assert r.status_code == 401 and r.json()["error_type"] == "UNAUTHENTICATED"
+    assert api.counters()["live_sessions"]["rest"] == 0
