@@ -21,6 +21,8 @@ generator (:func:`run_load`) is used by tests/load/test_concurrent_clients.py.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import tempfile
 import threading
@@ -60,7 +62,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list (q in 0..100)."""
     if not sorted_values:
         return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100.0 * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(q / 100.0 * len(sorted_values))))
     return sorted_values[rank - 1]
 
 
@@ -231,6 +233,25 @@ def format_report(report: LoadReport) -> str:
     return "\n".join(lines)
 
 
+def summary(report: LoadReport, scenario: str, time_scale: float, counters: dict[str, Any],
+            open_tasks: int) -> dict[str, Any]:
+    """The benchmark's figures as a JSON-able dict (milliseconds)."""
+    series = {cls: sorted(report.latencies.get(cls, [])) for cls in CLASSES}
+    series["all"] = sorted(v for values in series.values() for v in values)
+    classes: dict[str, Any] = {}
+    for cls, values in series.items():
+        if values:
+            p50, p90, p99 = (percentile(values, q) * 1000 for q in (50, 90, 99))
+            classes[cls] = {"count": len(values), "p50_ms": round(p50, 2), "p90_ms": round(p90, 2),
+                            "p99_ms": round(p99, 2), "max_ms": round(values[-1] * 1000, 2),
+                            "p99_over_p50": round(p99 / p50, 2) if p50 else None}
+    return {"scenario": scenario, "time_scale": time_scale, "clients": report.clients,
+            "duration_s": report.duration, "elapsed_s": round(report.elapsed, 2), "requests": report.requests,
+            "throughput_rps": round(report.requests / report.elapsed, 1), "errors": len(report.errors),
+            "tasks": len(report.tasks), "tasks_not_finished": open_tasks,
+            "live_sessions_after": counters["live_sessions"], "latency": classes}
+
+
 def _row(name: str, values: list[float]) -> str:
     if not values:
         return f"{name:<14} {0:>7} {'-':>8} {'-':>8} {'-':>8} {'-':>8} {'-':>8}"
@@ -249,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles-per-session", type=int, default=5,
                         help="scan cycles between a client's login and logout")
     parser.add_argument("--poll-interval", type=float, default=0.05, help="seconds between task polls")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
 
     from vlcmsim.testing import start_simulator
@@ -267,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     open_tasks = [t["id"] for t in tasks if t["status"] not in FINAL]
     print(f"\nsimulator afterwards: live sessions {counters['live_sessions']}, logins {counters['logins']}, "
           f"tasks {len(tasks)} ({len(open_tasks)} not finished)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary(report, args.scenario, args.time_scale, counters,
+                                                      len(open_tasks)), indent=2) + "\n")
     return 1 if report.errors or open_tasks or any(counters["live_sessions"].values()) else 0
 
 
