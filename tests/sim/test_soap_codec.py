@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 from pyVim.connect import Disconnect, SmartConnect
-from pyVim.task import WaitForTask
+from pyVim.task import WaitForTask as _wait_for_task
 from pyVmomi import vim, vmodl
 from vlcmsim import soap
 from vlcmsim.model import VM, Cluster, Datacenter, Host, Image, World
@@ -25,6 +25,11 @@ from werkzeug.serving import make_server
 PC = vmodl.query.PropertyCollector
 USER = "administrator@vsphere.local"
 PASSWORD = "VMware1!"
+
+
+def wait_task(task: Any) -> str:
+    """pyVim's WaitForTask, bounded in time."""
+    return _wait_for_task(task, maxWaitTime=30)
 
 
 def build_world(version: str = "8.0.3") -> World:
@@ -363,7 +368,7 @@ def test_enter_and_exit_maintenance_evacuates(si: Any, harness: Harness) -> None
     host = vim.HostSystem("host-11", si._stub)
     task = host.EnterMaintenanceMode_Task(timeout=0, evacuatePoweredOffVms=False)
     assert task._moId.startswith("task-")
-    assert WaitForTask(task) == "success"
+    assert wait_task(task) == "success"
     info = task.info
     assert (info.state, info.entity, info.entityName) == ("success", host, "esxi-t1.lab.local")
     assert info.name.info.wsdlName == "EnterMaintenanceMode_Task"
@@ -372,7 +377,7 @@ def test_enter_and_exit_maintenance_evacuates(si: Any, harness: Harness) -> None
     assert host.runtime.inMaintenanceMode is True
     assert list(host.vm) == []
     assert {v.host for v in harness.world.vms.values() if v.id in ("vm-20", "vm-21")} == {"host-12"}
-    assert WaitForTask(host.ExitMaintenanceMode_Task(timeout=0)) == "success"
+    assert wait_task(host.ExitMaintenanceMode_Task(timeout=0)) == "success"
     assert host.runtime.inMaintenanceMode is False
 
 
@@ -380,27 +385,27 @@ def test_task_error_is_the_vim_fault(si: Any) -> None:
     standalone = vim.HostSystem("host-13", si._stub)   # a powered-on VM and no DRS
     task = standalone.EnterMaintenanceMode_Task(0)
     with pytest.raises(vim.fault.InvalidState) as err:
-        WaitForTask(task)
+        wait_task(task)
     assert "solo" in err.value.msg
     assert task.info.state == "error" and isinstance(task.info.error, vim.fault.InvalidState)
     assert standalone.runtime.inMaintenanceMode is False
     vm = vim.VirtualMachine("vm-24", si._stub)
     with pytest.raises(vim.fault.InvalidPowerState) as perr:
-        WaitForTask(vm.PowerOnVM_Task())
+        wait_task(vm.PowerOnVM_Task())
     assert perr.value.existingState == "poweredOn"
 
 
 def test_reconfigure_cluster_modify_semantics(si: Any, harness: Harness) -> None:
     cluster = vim.ClusterComputeResource("domain-c10", si._stub)
     spec = vim.cluster.ConfigSpecEx(drsConfig=vim.cluster.DrsConfigInfo(defaultVmBehavior="partiallyAutomated"))
-    assert WaitForTask(cluster.ReconfigureComputeResource_Task(spec, True)) == "success"
+    assert wait_task(cluster.ReconfigureComputeResource_Task(spec, True)) == "success"
     cfg = cluster.configurationEx
     assert (cfg.drsConfig.enabled, cfg.drsConfig.defaultVmBehavior) == (True, "partiallyAutomated")
     assert (cfg.dasConfig.enabled, cfg.dasConfig.admissionControlEnabled) == (True, True)   # untouched
     model = harness.world.clusters["domain-c10"]
     assert (model.drs_behavior, model.ha_enabled) == ("partiallyAutomated", True)
     spec = vim.cluster.ConfigSpecEx(dasConfig=vim.cluster.DasConfigInfo(enabled=True))
-    assert WaitForTask(cluster.ReconfigureComputeResource_Task(spec, False)) == "success"
+    assert wait_task(cluster.ReconfigureComputeResource_Task(spec, False)) == "success"
     cfg = cluster.configurationEx
     assert (cfg.drsConfig.enabled, cfg.dasConfig.enabled) == (False, True)    # complete spec: DRS default off
     bad = vim.cluster.ConfigSpecEx(drsConfig=vim.cluster.DrsConfigInfo(enabled=True))
@@ -410,17 +415,17 @@ def test_reconfigure_cluster_modify_semantics(si: Any, harness: Harness) -> None
 
 def test_vm_power_relocate_migrate(si: Any, harness: Harness) -> None:
     vm = vim.VirtualMachine("vm-20", si._stub)
-    assert WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem("host-12")))) == "success"
+    assert wait_task(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem("host-12")))) == "success"
     assert vm.runtime.host._moId == "host-12" and harness.world.vms["vm-20"].host == "host-12"
-    assert WaitForTask(vm.MigrateVM_Task(host=vim.HostSystem("host-11"), priority="defaultPriority")) == "success"
+    assert wait_task(vm.MigrateVM_Task(host=vim.HostSystem("host-11"), priority="defaultPriority")) == "success"
     assert vm.runtime.host._moId == "host-11"
-    assert WaitForTask(vm.PowerOffVM_Task()) == "success"
+    assert wait_task(vm.PowerOffVM_Task()) == "success"
     assert vm.runtime.powerState == "poweredOff" and harness.world.vms["vm-20"].power_state == "poweredOff"
-    assert WaitForTask(vm.PowerOnVM_Task()) == "success"
+    assert wait_task(vm.PowerOnVM_Task()) == "success"
     assert vm.summary.runtime.powerState == "poweredOn"
     gpu = vim.VirtualMachine("vm-22", si._stub)
     with pytest.raises(vim.fault.InvalidState):
-        WaitForTask(gpu.MigrateVM_Task(host=vim.HostSystem("host-11"), priority="defaultPriority"))
+        wait_task(gpu.MigrateVM_Task(host=vim.HostSystem("host-11"), priority="defaultPriority"))
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem("host-404")))
 
@@ -475,7 +480,7 @@ def test_concurrent_sessions(harness: Harness) -> None:
                 assert [v._moId for v in content.viewManager.viewList] == [view._moId]
                 view.DestroyView()
             vm = vim.VirtualMachine("vm-23", si._stub)        # powered off: a cold migration, always allowed
-            assert WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem(f"host-1{n % 2 + 1}"))))
+            assert wait_task(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=vim.HostSystem(f"host-1{n % 2 + 1}"))))
             Disconnect(si)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
@@ -508,5 +513,5 @@ def test_search_index_task_manager_and_cancel(si: Any, harness: Harness) -> None
     task = vim.VirtualMachine("vm-20", si._stub).PowerOffVM_Task()
     with pytest.raises(vmodl.fault.NotSupported):
         task.CancelTask()
-    WaitForTask(task)
+    wait_task(task)
     assert task in list(content.taskManager.recentTask)
