@@ -1016,7 +1016,8 @@ def _remediate_host(world: World, target: Target, commit: Commit, host: Host,
                       "com.vmware.vcIntegrity.lifecycle.HostRemediationFailed",
                       f"Remediation of host {host.name} failed (attempt {attempt} of {attempts}): {exc.message}",
                       [host.name, str(attempt)])
-            n["retriable"] = retriable
+            if not retriable:
+                n["retriable"] = False       # the binding allows `retriable` on ERROR notifications only
             notes["errors" if not retriable else "warnings"].append(n)
             if retriable:
                 set_progress(world, task, task.progress_completed, f"Retrying host {host.name}")
