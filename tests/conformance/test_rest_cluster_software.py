@@ -115,6 +115,20 @@ def test_stage_marks_hosts_and_firmware_exception(client: VcenterApiClient, ids:
     assert notes, "a notification says t2 could not be fully staged"
 
 
+def test_stage_only_the_given_hosts(client: VcenterApiClient, ids: Ids) -> None:
+    cluster = ids.cluster["Tiny-01"]
+    scan(client, cluster)
+    task = client.stub(Software).stage_task(cluster, Software.StageSpec(hosts={ids.host[T1]}))
+    info, seen = run(client, task)
+    assert_succeeded(client, info, seen, "stage")
+    result = task_result(task, info)
+    assert result.successful_hosts == {ids.host[T1]}
+    assert ids.host[T2] not in result.failed_hosts
+    compliance = client.stub(Compliance).get(cluster)
+    assert compliance.hosts[ids.host[T1]].stage_status == StageStatus.STAGED
+    assert compliance.hosts[ids.host[T2]].stage_status != StageStatus.STAGED
+
+
 def test_check_reports_pre_checks(client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     scan(client, cluster)
