@@ -3,7 +3,8 @@
 """Fixtures for the integration tests (reuse them for every module):
 
 - ``sim``: one vlcmsim per test module (scenario from the module's ``SIM_SCENARIO``, default ``tiny``),
-  reset through ``POST /sim/reset`` before each test; after each test no REST or SOAP session may be live.
+  reset through ``POST /sim/reset`` before each test; after each test no REST or SOAP session may be live,
+  and with ``REST_ONLY = True`` in the test module no SOAP login may have happened.
 - ``run_playbook(playbook, env=None, connection=True, extra_args=None)``: runs ansible-playbook;
   ``playbook`` is YAML text (a task list or whole plays) or a path; with ``connection`` the
   simulator's VMWARE_* variables are set. Returns a ``PlaybookResult`` (rc, stdout, stderr, task(name)).
@@ -42,11 +43,14 @@ def sim_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def sim(sim_server: Simulator) -> Iterator[Simulator]:
+def sim(sim_server: Simulator, request: pytest.FixtureRequest) -> Iterator[Simulator]:
     sim_server.reset()
     yield sim_server
     live = sim_server.wait_sessions_closed()
     assert live.get("rest", 0) == 0 and live.get("soap", 0) == 0, f"sessions left open: {live}"
+    if getattr(request.module, "REST_ONLY", False):  # modules that need no SOAP must never open it
+        soap_logins = sim_server.counters()["logins"].get("soap", 0)
+        assert soap_logins == 0, f"a REST-only module logged in over SOAP {soap_logins} time(s)"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 SIM_SCENARIO = "tiny"
+REST_ONLY = True  # compliance, image_info and cluster_info never open SOAP
 CLUSTER = "Tiny-01"
 HOSTS = ["esxi-t1.lab.local", "esxi-t2.lab.local"]
 STANDALONE = "esxi-ts.lab.local"

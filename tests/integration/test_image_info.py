@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 SIM_SCENARIO = "tiny"
+REST_ONLY = True  # compliance, image_info and cluster_info never open SOAP
 
 
 def test_image_of_cluster_and_standalone_host(sim, run_playbook):

@@ -9,6 +9,7 @@ import json
 from .harness import REPO
 
 SIM_SCENARIO = "demo"
+REST_ONLY = True
 PLAYBOOK = REPO / "playbooks" / "compliance_report.yml"
 
 
