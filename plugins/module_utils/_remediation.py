@@ -134,7 +134,8 @@ def host_states(target: vlcm.Target, compliance: Mapping[str, Any] | None,
 
 def needs_scan(states: Mapping[str, HostState]) -> list[str]:
     """Names of the hosts whose compliance is unknown (no report, not in it, UNAVAILABLE, stage status UNKNOWN)."""
-    return [s.name for s in states.values() if not s.known or s.stage_status in (None, "UNKNOWN")]
+    return [s.name for s in states.values()
+            if not s.known or (s.status == "NON_COMPLIANT" and s.stage_status == "UNKNOWN")]
 
 
 def read_compliance(client: Any, target: vlcm.Target) -> dict[str, Any] | None:

@@ -1,0 +1,240 @@
+# Copyright: (c) 2026, vsphere.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vsphere.lifecycle.remediate through ansible-playbook against vlcmsim (tiny scenario, HTTPS)."""
+
+from __future__ import annotations
+
+SIM_SCENARIO = "tiny"
+CLUSTER = "Tiny-01"
+T1, T2 = "esxi-t1.lab.local", "esxi-t2.lab.local"
+STANDALONE = "esxi-ts.lab.local"
+C = "/api/esx/settings/clusters/{cluster}/software"
+H = "/api/esx/settings/hosts/{host}/software"
+STAGE, CHECK, APPLY = f"POST {C}?action=stage", f"POST {C}?action=check", f"POST {C}?action=apply"
+HOST_APPLY = f"POST {H}?action=apply"
+
+
+def hosts_by_name(sim):
+    return {h["name"]: h for h in sim.state()["hosts"]}
+
+
+def desired(sim):
+    return {c["name"]: c for c in sim.state()["clusters"]}[CLUSTER]["desired_image"]
+
+
+def mutating_calls(counters):
+    return {k: v for k, v in counters["calls"].items()
+            if not k.startswith("GET ") and k not in ("POST /api/session", "DELETE /api/session")}
+
+
+def test_remediate_cluster_then_second_run_makes_no_mutating_call(sim, run_playbook, counters):
+    target = desired(sim)["base_image"]
+    result = run_playbook(f"""
+        - name: remediate
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert result.ok, result.output
+    out = result.task("remediate")
+    assert out["changed"] is True
+    assert sorted(out["successful_hosts"]) == [T1, T2] and out["failed_hosts"] == []
+    assert sorted(out["staged_hosts"]) == [T1, T2]           # staged first, outside maintenance mode
+    assert out["precheck"]["status"] in ("OK", "WARNING") and out["precheck"]["errors"] == []
+    rows = {r["name"]: r for r in out["hosts"]}
+    for name in (T1, T2):
+        assert rows[name]["status"] == "OK" and rows[name]["status_after"] == "COMPLIANT"
+        assert rows[name]["after"]["base_image"] == target != rows[name]["before"]["base_image"]
+        assert rows[name]["maintenance_seconds"] > 0
+    assert out["maintenance_host_seconds"] == round(sum(rows[n]["maintenance_seconds"] for n in (T1, T2)), 3)
+    state = hosts_by_name(sim)
+    for name in (T1, T2):
+        assert state[name]["compliance_status"] == "COMPLIANT" and not state[name]["in_maintenance"]
+        assert state[name]["installed"]["base_image"] == target
+    first = counters()
+    assert first["calls"].get(APPLY) == 1 and first["calls"].get(STAGE) == 1 and first["calls"].get(CHECK) == 1
+    assert first["installs"] == 2 and first["downloads"] == 2
+
+    again = run_playbook(f"""
+        - name: again
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert again.ok, again.output
+    out2 = again.task("again")
+    assert out2["changed"] is False and out2["successful_hosts"] == []
+    assert sorted(s["name"] for s in out2["skipped_hosts"]) == [T1, T2]
+    assert mutating_calls(counters()) == mutating_calls(first)   # not one more POST/PUT/PATCH/DELETE
+
+
+def test_check_mode_runs_only_the_precheck_and_shows_impact_and_diff(sim, run_playbook, counters):
+    before = hosts_by_name(sim)
+    result = run_playbook(f"""
+        - name: would
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+          check_mode: true
+          diff: true
+    """, extra_args=["--diff"])
+    assert result.ok, result.output
+    out = result.task("would")
+    assert out["changed"] is True and sorted(out["would_remediate"]) == [T1, T2]
+    assert set(out["impact"]["hosts"]) == {T1, T2}
+    assert any("maintenance mode" in text for text in out["impact"]["hosts"][T1])
+    target = desired(sim)["base_image"]
+    for name in (T1, T2):
+        assert out["diff"]["before"][name]["base_image"] == before[name]["installed"]["base_image"]
+        assert out["diff"]["after"][name]["base_image"] == target
+    assert "esxi-t1.lab.local" in result.stdout and target in result.stdout   # --diff printed
+    calls = counters()["calls"]
+    assert calls.get(CHECK) == 1 and calls.get(STAGE) is None and calls.get(APPLY) is None
+    after = hosts_by_name(sim)
+    assert {n: (h["installed"], h["staged_commit"]) for n, h in after.items()} == \
+        {n: (h["installed"], h["staged_commit"]) for n, h in before.items()}
+
+
+def test_host_failing_mid_apply_is_named_left_staged_and_rerun_converges_without_staging(sim, run_playbook, counters):
+    sim.add_faults({"type": "host_fail", "host": T1, "phase": "install", "count": 1})
+    result = run_playbook(f"""
+        - name: policy
+          vsphere.lifecycle.remediation_policy:
+            cluster: {CLUSTER}
+            failure_action: FAIL
+        - name: remediate
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert not result.ok
+    out = result.task("remediate")
+    assert result.status("remediate") == "failed"
+    msg = out["msg"]
+    assert f"host '{T1}'" in msg and "install" in msg
+    assert "vLCM left this host in maintenance mode" in msg and "stays staged" in msg
+    assert out["failed_hosts"] == [T1] and out["left_in_maintenance_mode"] == [T1]
+    state = hosts_by_name(sim)
+    assert state[T1]["in_maintenance"] is True and state[T1]["staged_commit"]   # vLCM left it so, and we said so
+    assert state[T2]["in_maintenance"] is False
+    staged = counters()
+    assert staged["downloads"] == 2 and staged["calls"].get(STAGE) == 1
+
+    # Re-running the whole cluster: vLCM's pre-check sees that esxi-t2 cannot be evacuated while esxi-t1 (the
+    # only other host) sits in maintenance mode, so the run stops before any change and says why.
+    blocked = run_playbook(f"""
+        - name: rerun_all
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert not blocked.ok
+    blocked_msg = blocked.task("rerun_all")["msg"]
+    assert "pre-check" in blocked_msg and "nothing was changed" in blocked_msg
+    assert f"host {T2}" in blocked_msg and "cannot enter maintenance mode" in blocked_msg
+    assert mutating_calls(counters()) == {**mutating_calls(staged), CHECK: staged["calls"][CHECK] + 1}
+
+    # resume the host vLCM left in maintenance mode, then the cluster: no staging, no download again
+    rerun = run_playbook(f"""
+        - name: resume
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            hosts: [{T1}]
+            accept_eula: true
+        - name: rerun
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert rerun.ok, rerun.output
+    resume, out2 = rerun.task("resume"), rerun.task("rerun")
+    assert resume["successful_hosts"] == [T1] and resume["staged_hosts"] == []
+    assert out2["changed"] is True and out2["successful_hosts"] == [T2] and out2["staged_hosts"] == []
+    final = counters()
+    assert final["downloads"] == staged["downloads"]          # nothing downloaded again
+    assert final["calls"].get(STAGE) == 1                     # no second stage call
+    state = hosts_by_name(sim)
+    assert all(state[n]["compliance_status"] == "COMPLIANT" and not state[n]["in_maintenance"] for n in (T1, T2))
+
+
+def test_standalone_host_failing_mid_apply_then_rerun_converges_without_staging(sim, run_playbook, counters):
+    sim.add_faults({"type": "host_fail", "host": STANDALONE, "phase": "reboot", "count": 1})
+    result = run_playbook(f"""
+        - name: policy
+          vsphere.lifecycle.remediation_policy:
+            host: {STANDALONE}
+            failure_action: FAIL
+        - name: remediate
+          vsphere.lifecycle.remediate:
+            host: {STANDALONE}
+            accept_eula: true
+    """)
+    assert not result.ok
+    out = result.task("remediate")
+    assert f"host '{STANDALONE}'" in out["msg"] and "reboot" in out["msg"]
+    assert "vLCM left this host in maintenance mode" in out["msg"]
+    assert out["failed_hosts"] == [STANDALONE] and out["staged_hosts"] == [STANDALONE]
+    assert hosts_by_name(sim)[STANDALONE]["in_maintenance"] is True
+    before = counters()
+    rerun = run_playbook(f"""
+        - name: rerun
+          vsphere.lifecycle.remediate:
+            host: {STANDALONE}
+            accept_eula: true
+    """)
+    assert rerun.ok, rerun.output
+    assert rerun.task("rerun")["successful_hosts"] == [STANDALONE]
+    after = counters()
+    assert after["downloads"] == before["downloads"]
+    assert after["calls"].get(f"POST {H}?action=stage") == before["calls"].get(f"POST {H}?action=stage") == 1
+    state = hosts_by_name(sim)[STANDALONE]
+    assert state["compliance_status"] == "COMPLIANT" and not state["in_maintenance"]
+
+
+def test_failure_before_maintenance_mode_says_the_host_is_not_in_it(sim, run_playbook):
+    sim.add_faults({"type": "host_fail", "host": T1, "phase": "enter_maintenance", "count": 1})
+    result = run_playbook(f"""
+        - name: policy
+          vsphere.lifecycle.remediation_policy:
+            cluster: {CLUSTER}
+            failure_action: FAIL
+        - name: remediate
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert not result.ok
+    out = result.task("remediate")
+    assert f"host '{T1}'" in out["msg"] and "the host is not in maintenance mode" in out["msg"]
+    assert out["left_in_maintenance_mode"] == []
+    assert not any(h["in_maintenance"] for h in hosts_by_name(sim).values())
+
+
+def test_standalone_host_without_staging_first(sim, run_playbook, counters):
+    result = run_playbook(f"""
+        - name: remediate
+          vsphere.lifecycle.remediate:
+            host: {STANDALONE}
+            accept_eula: true
+            stage_first: false
+    """)
+    assert result.ok, result.output
+    out = result.task("remediate")
+    assert out["changed"] is True and out["successful_hosts"] == [STANDALONE] and out["staged_hosts"] == []
+    assert out["hosts"][0]["status_after"] == "COMPLIANT"
+    calls = counters()["calls"]
+    assert calls.get(HOST_APPLY) == 1 and calls.get(f"POST {H}?action=stage") is None
+    assert counters()["downloads"] == 1          # vLCM staged it itself as part of the remediation
+    assert hosts_by_name(sim)[STANDALONE]["compliance_status"] == "COMPLIANT"
+
+
+def test_accept_eula_false_is_refused_before_any_call(sim, run_playbook, counters):
+    result = run_playbook(f"""
+        - name: no_eula
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: false
+    """)
+    assert not result.ok
+    assert "accept_eula must be true" in result.task("no_eula")["msg"]
+    assert counters()["logins"]["rest"] == 0
