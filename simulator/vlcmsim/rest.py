@@ -35,14 +35,15 @@ def task_info(world: World, task: Task) -> dict[str, Any]:
             "operation": op,
             "status": task.status,
             "cancelable": task.cancelable,
-            "progress": {"total": task.progress_total, "completed": task.progress_completed,
-                         "message": message(f"{task.service}.{op}.progress",
-                                            task.progress_message or task.status.capitalize())},
             "user": task.user,
         }
+        if task.status != "PENDING":     # binding union: a PENDING task has no progress or start_time
+            info["progress"] = {"total": task.progress_total, "completed": task.progress_completed,
+                                "message": message(f"{task.service}.{op}.progress",
+                                                   task.progress_message or task.status.capitalize())}
         if task.target:
             info["target"] = {"type": task.target_type or "ManagedObject", "id": task.target}
-        if task.started is not None:
+        if task.started is not None and task.status != "PENDING":
             info["start_time"] = iso(task.started)
         if task.finished is not None:
             info["end_time"] = iso(task.finished)

@@ -515,7 +515,7 @@ def _host_status(status: str, start: float, end: float, notes: dict[str, Any] | 
                  progress: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"status": status, "start_time": iso(start), "end_time": iso(end),
                            "notifications": notes or _notes()}
-    if progress:
+    if progress and status not in ("SKIPPED", "TIMED_OUT"):     # binding union: no progress for those
         out["progress"] = {"total": 100, "completed": 100 if status != "RUNNING" else 0,
                            "message": message("com.vmware.vcIntegrity.lifecycle.Progress", status)}
     return out
@@ -690,6 +690,11 @@ def validate_policy_spec(world: World, spec: Any, kind: str) -> dict[str, Any]:
         extra = set(fa) - {"action", "retry_delay", "retry_count"}
         if extra:
             raise _bad("failure_action." + sorted(extra)[0], "unknown field")
+        for key in ("retry_delay", "retry_count"):     # the binding's union on `action`
+            if fa["action"] == "RETRY" and fa.get(key) is None:
+                raise _bad(f"failure_action.{key}", "required when action is RETRY")
+            if fa["action"] == "FAIL" and fa.get(key) is not None:
+                raise _bad(f"failure_action.{key}", "not allowed when action is FAIL")
     pa = out.get("pre_remediation_power_action")
     if pa is not None and pa not in _POWER_ACTIONS:
         raise _bad("pre_remediation_power_action", f"expected one of {sorted(_POWER_ACTIONS)}")

@@ -40,6 +40,8 @@ def test_policies_configured_effective_and_defaults(tiny: Api) -> None:
 @pytest.mark.parametrize("body, field", [
     ({"failure_action": {"action": "MAYBE"}}, "failure_action.action"),
     ({"failure_action": {"action": "RETRY", "retry_count": -1}}, "failure_action.retry_count"),
+    ({"failure_action": {"action": "RETRY", "retry_count": 2}}, "failure_action.retry_delay"),
+    ({"failure_action": {"action": "FAIL", "retry_count": 2}}, "failure_action.retry_count"),
     ({"pre_remediation_power_action": "NUKE"}, "pre_remediation_power_action"),
     ({"parallel_remediation_action": {"enabled": "yes"}}, "parallel_remediation_action.enabled"),
     ({"no_such_policy": True}, "no_such_policy"),

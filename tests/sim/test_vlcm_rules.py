@@ -95,6 +95,8 @@ def test_stage_touches_only_non_compliant_hosts(sim_factory: Callable[..., Api],
     assert res["successful_hosts"] == [api.host["esxi-n.lab"]]
     assert res["skipped_hosts"] == [api.host["esxi-c.lab"]]
     assert res["host_status"][api.host["esxi-c.lab"]]["status"] == "SKIPPED"
+    assert "progress" not in res["host_status"][api.host["esxi-c.lab"]]      # binding union rule
+    assert "progress" in res["host_status"][api.host["esxi-n.lab"]]
     assert api.host_state("esxi-c.lab")["staged"] is None
     assert api.counters()["downloads"] == 1
     # staging again does not download again: the host is already staged
