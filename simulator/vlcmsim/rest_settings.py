@@ -17,10 +17,10 @@ C = "/esx/settings/clusters/{cluster}"
 H = "/esx/settings/hosts/{host}"
 
 
-def _target(ctx: Ctx) -> vlcm.Target:
+def _target(ctx: Ctx, operation: bool = False) -> vlcm.Target:
     if "cluster" in ctx.params:
-        return vlcm.resolve(ctx.world, "cluster", ctx.params["cluster"])
-    return vlcm.resolve(ctx.world, "host", ctx.params["host"])
+        return vlcm.resolve(ctx.world, "cluster", ctx.params["cluster"], operation)
+    return vlcm.resolve(ctx.world, "host", ctx.params["host"], operation)
 
 
 def _desired_image(ctx: Ctx) -> tuple[vlcm.Target, Any]:
@@ -83,19 +83,19 @@ def scan(ctx: Ctx) -> Response:
 
 
 def stage(ctx: Ctx) -> Response:
-    t = _target(ctx)
+    t = _target(ctx, operation=True)
     spec = ctx.spec({"commit", "hosts"} if t.kind == "cluster" else {"commit"})
     return respond_task(ctx, lambda: vlcm.start_stage(ctx.world, t, spec, ctx.user))
 
 
 def check(ctx: Ctx) -> Response:
-    t = _target(ctx)
+    t = _target(ctx, operation=True)
     spec = ctx.spec({"commit", "hosts"} if t.kind == "cluster" else {"commit"})
     return respond_task(ctx, lambda: vlcm.start_check(ctx.world, t, spec, ctx.user))
 
 
 def apply(ctx: Ctx) -> Response:
-    t = _target(ctx)
+    t = _target(ctx, operation=True)
     spec = ctx.spec({"commit", "hosts", "accept_eula"} if t.kind == "cluster" else {"commit", "accept_eula"})
     return respond_task(ctx, lambda: vlcm.start_apply(ctx.world, t, spec, ctx.user))
 

@@ -72,8 +72,12 @@ class Target:
         return sorted((h for h in world.hosts.values() if h.cluster == self.id), key=lambda h: h.name)
 
 
-def resolve(world: World, kind: str, obj_id: str) -> Target:
-    """The cluster/standalone host `obj_id`, or VapiError NOT_FOUND / UNSUPPORTED naming it."""
+def resolve(world: World, kind: str, obj_id: str, operation: bool = False) -> Target:
+    """The cluster/standalone host `obj_id`, or VapiError NOT_FOUND / UNSUPPORTED naming it.
+
+    `operation`: stage/check/apply, whose binding documents INVALID_ARGUMENT (not NOT_FOUND)
+    for a cluster that is not managed with a single software specification.
+    """
     with world.lock:
         if kind == "cluster":
             cl = world.clusters.get(obj_id)
@@ -81,7 +85,8 @@ def resolve(world: World, kind: str, obj_id: str) -> Target:
                 raise VapiError("NOT_FOUND", f"Cluster {obj_id} not found.",
                                 "com.vmware.vcIntegrity.lifecycle.EntityNotFound", [obj_id])
             if not cl.image_managed:
-                raise VapiError("NOT_FOUND", f"Cluster {cl.name} ({obj_id}) is not managed with a single image.",
+                raise VapiError("INVALID_ARGUMENT" if operation else "NOT_FOUND",
+                                f"Cluster {cl.name} ({obj_id}) is not managed with a single image.",
                                 "com.vmware.vcIntegrity.lifecycle.ClusterNotImageManaged", [obj_id])
             return Target("cluster", cl)
         host = world.hosts.get(obj_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import requests
-from _simapi import Api
+from _simapi import Api, build_scenario, cluster, host
 
 
 def test_session_login_returns_a_json_string_and_logout_ends_it(tiny: Api) -> None:
@@ -143,3 +145,13 @@ def test_admin_state_counters_and_reset(tiny: Api) -> None:
     assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] is None
     c = tiny.counters()
     assert c["calls"] == {} and c["logins"]["rest"] == 0 and c["live_sessions"]["rest"] == 0
+
+
+def test_cluster_not_managed_by_an_image(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
+    api = sim_factory(build_scenario(tmp_path, [cluster("Baseline", [host("esxi-b.lab")], image_managed=False)]))
+    cid = api.cluster["Baseline"]
+    assert api.get(f"/esx/settings/clusters/{cid}/enablement/software").json() == {"enabled": False}
+    r = api.get(f"/esx/settings/clusters/{cid}/software")
+    assert r.status_code == 404 and "single image" in r.json()["messages"][0]["default_message"]
+    r = api.post(f"/esx/settings/clusters/{cid}/software?action=stage&vmw-task=true", {})
+    assert r.status_code == 400 and r.json()["error_type"] == "INVALID_ARGUMENT"
