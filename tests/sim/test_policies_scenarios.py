@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import pytest
 import yaml
 from _simapi import Api, build_scenario, cluster, host, tiny_data
 from vlcmsim import certs, scenarios
+from vlcmsim.testing import start_simulator
 
 
 def test_policies_configured_effective_and_defaults(tiny: Api) -> None:
@@ -145,3 +147,15 @@ def test_certificates_are_reused_and_cover_loopback(tmp_path: Path) -> None:
     assert "127.0.0.1" in {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
     certs.ensure(tmp_path, "sim.example.test")                 # a new name: new server cert, same CA
     assert Path(srv1).read_bytes() != first and Path(ca1).read_bytes() == Path(ca2).read_bytes()
+
+
+def test_cli_prints_the_contract_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    handle = start_simulator("tiny", time_scale=0.001, state_dir=tmp_path / "st")
+    info = json.loads((tmp_path / "st" / "server.json").read_text())
+    assert set(info) >= {"url", "host", "port", "username", "password", "ca", "pid"}
+    assert info["url"] == f"https://127.0.0.1:{info['port']}" and info["ca"] == str(tmp_path / "st" / "ca.pem")
+    assert handle.stop() == 0
+    out = (tmp_path / "st" / "simulator.log").read_text().splitlines()
+    assert out[:5] == ["vlcmsim ready", f"url: {info['url']}", f"username: {info['username']}",
+                       f"password: {info['password']}", f"ca: {info['ca']}"]
+    assert not (tmp_path / "st" / "server.json").exists()
