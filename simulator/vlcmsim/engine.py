@@ -272,7 +272,8 @@ def plan_evacuation(world: World, host_id: str, include_powered_off: bool = Fals
     exclude = set(exclude_hosts or ()) | {host_id}
     candidates = [h for h in world.hosts.values()
                   if host.cluster is not None and h.cluster == host.cluster and h.id not in exclude
-                  and h.connection_state == "connected" and not h.in_maintenance]
+                  and h.connection_state == "connected" and not h.in_maintenance
+                  and not h.entering_maintenance]
     loads = {h.id: list(host_load(world, h.id)) for h in candidates}
     vms = [v for v in world.vms.values() if v.host == host_id
            and (v.power_state == "poweredOn" or (include_powered_off and v.power_state != "poweredOn"))]
@@ -334,26 +335,31 @@ def enter_maintenance(world: World, host_id: str, evacuate_powered_off: bool = F
         if problems:
             raise OpError("InvalidState", f"host '{host.name}' cannot enter maintenance mode: "
                                           + "; ".join(problems))
-    if faults.take_host_fail(world, host_id, "enter_maintenance"):
-        raise OpError("InvalidState", f"host '{host.name}' failed to enter maintenance mode (injected fault)")
-    moved = 0
-    total = max(1, len(plan))
-    for vm_id, target in plan.items():
-        with world.lock:
-            vm = world.vms[vm_id]
-            hot = vm.power_state == "poweredOn"
-        if hot:
-            sleep_phase(world, scaled(world, "evacuate_per_vm"))
-        with world.lock:
-            vm.host = target
+        host.entering_maintenance = True
+    try:
+        if faults.take_host_fail(world, host_id, "enter_maintenance"):
+            raise OpError("InvalidState", f"host '{host.name}' failed to enter maintenance mode (injected fault)")
+        moved = 0
+        total = max(1, len(plan))
+        for vm_id, target in plan.items():
+            with world.lock:
+                vm = world.vms[vm_id]
+                hot = vm.power_state == "poweredOn"
             if hot:
-                world.counters.evacuations += 1
-        moved += 1
-        set_progress(world, task, int(90 * moved / total), f"Evacuating VMs from {host.name}")
-    sleep_phase(world, scaled(world, "enter_maintenance"))
-    with world.lock:
-        host.in_maintenance = True
-        host.maintenance_since = time.monotonic()
+                sleep_phase(world, scaled(world, "evacuate_per_vm"))
+            with world.lock:
+                vm.host = target
+                if hot:
+                    world.counters.evacuations += 1
+            moved += 1
+            set_progress(world, task, int(90 * moved / total), f"Evacuating VMs from {host.name}")
+        sleep_phase(world, scaled(world, "enter_maintenance"))
+        with world.lock:
+            host.in_maintenance = True
+            host.maintenance_since = time.monotonic()
+    finally:
+        with world.lock:
+            host.entering_maintenance = False
 
 
 def exit_maintenance(world: World, host_id: str) -> None:

@@ -118,6 +118,7 @@ class Host:
     vendor: str = "Dell Inc."
     model: str = "PowerEdge R750"
     maintenance_since: float | None = None     # monotonic time of entering maintenance mode
+    entering_maintenance: bool = False         # evacuating: not a target for other hosts' VMs
 
 
 @dataclass
