@@ -124,7 +124,10 @@ class VcenterModule:
             except VsphereError as exc:
                 self.fail(exc.message, error=type(exc).__name__, **_safe_details(exc.details))
             except Exception as exc:  # noqa: BLE001 - a bug must still end as a clean failure
-                self.fail(f"unexpected error: {type(exc).__name__}: {exc}", exception=traceback.format_exc())
+                # the traceback of a bug only with -vvv (where Ansible shows it); never by default
+                verbose = getattr(self.module, "_verbosity", 0) >= 3
+                self.fail(f"unexpected error (please report it): {type(exc).__name__}: {exc}",
+                          **({"exception": traceback.format_exc()} if verbose else {}))
             result.setdefault("changed", False)
             self.close()
             self.module.exit_json(**result)

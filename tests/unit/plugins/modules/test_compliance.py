@@ -147,3 +147,14 @@ def test_bad_combination_is_rejected_before_any_call(vcenter, capsys):
 def test_missing_ca_file_is_reported(vcenter, capsys, tmp_path):
     code, out = run_module({"cluster": "Prod", "ca_path": str(tmp_path / "missing.pem")}, capsys)
     assert code == 1 and "ca_path" in out["msg"] and vcenter.requests == []
+
+
+def test_a_bug_is_a_clean_failure_without_traceback(vcenter, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("base_image")
+
+    monkeypatch.setattr(compliance.vlcm, "cluster_report", broken)
+    code, out = run_module({"cluster": "Prod"}, capsys)
+    assert code == 1 and out["msg"] == "unexpected error (please report it): KeyError: 'base_image'"
+    assert "exception" not in out
+    assert vcenter.requests[-1] == "DELETE /api/session" and not vcenter.sessions
