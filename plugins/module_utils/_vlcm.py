@@ -317,6 +317,25 @@ def cluster_report(cluster_compliance: Mapping[str, Any], *, only_hosts: Iterabl
     }
 
 
+def standalone_report(host_id: str, name: str, host_compliance: Mapping[str, Any], *,
+                      include_compliant: bool = False) -> dict[str, Any]:
+    """A standalone host's ``host_compliance`` in the same shape as :func:`cluster_report` (one host row)."""
+    host = host_report(host_id, name, host_compliance, include_compliant=include_compliant)
+    report: dict[str, Any] = {
+        "status": host["status"],
+        "impact": host["impact"],
+        "stage_status": host["stage_status"],
+        "scan_time": host["scan_time"],
+        "commit": host["commit"],
+        "counts": count_statuses([host["status"]]),
+    }
+    for status, key in CLUSTER_HOST_SETS.items():
+        report[key] = [host["name"]] if host["status"] == status else []
+    report["notifications"] = host["notifications"]
+    report["hosts"] = [host]
+    return report
+
+
 _STATUS_RANK = {"COMPLIANT": 0, "NON_COMPLIANT": 1, "UNAVAILABLE": 2, "INCOMPATIBLE": 3}
 _IMPACT_RANK = {"NO_IMPACT": 0, "PARTIAL_MAINTENANCE_MODE_REQUIRED": 1, "MAINTENANCE_MODE_REQUIRED": 2,
                 "REBOOT_REQUIRED": 3, "UNKNOWN": 4}

@@ -268,16 +268,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
     if target.kind == "cluster":
         report = vlcm.cluster_report(compliance, only_hosts=only, include_compliant=p["include_compliant"])
     else:
-        host = vlcm.host_report(target.id, target.name, compliance, include_compliant=p["include_compliant"])
-        report = {
-            "status": host["status"], "impact": host["impact"], "stage_status": host["stage_status"],
-            "scan_time": host["scan_time"], "commit": host["commit"],
-            "counts": vlcm.count_statuses([host["status"]]),
-            "notifications": host["notifications"],
-            "hosts": [host],
-        }
-        for status, key in vlcm.CLUSTER_HOST_SETS.items():
-            report[key] = [host["name"]] if host["status"] == status else []
+        report = vlcm.standalone_report(target.id, target.name, compliance, include_compliant=p["include_compliant"])
     result.update(report)
     return result
 

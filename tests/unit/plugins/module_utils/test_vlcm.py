@@ -6,7 +6,10 @@ import copy
 
 import pytest
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
-from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes import cluster_compliance
+from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes import (
+    cluster_compliance,
+    host_compliance,
+)
 
 
 def test_cluster_report_counts_and_per_host_drift():
@@ -30,6 +33,14 @@ def test_cluster_report_counts_and_per_host_drift():
                                "target": "2.4"}]
     unavailable = report["hosts"][2]
     assert unavailable["status"] == "UNAVAILABLE" and unavailable["components"] == []
+
+
+def test_standalone_report_has_the_cluster_shape():
+    report = vlcm.standalone_report("host-5", "esx-s", host_compliance("NON_COMPLIANT", "8.0.3-0.30.24022510"))
+    assert set(report) == set(vlcm.cluster_report(cluster_compliance()))
+    assert report["non_compliant_hosts"] == ["esx-s"] and report["compliant_hosts"] == []
+    assert report["counts"] == {"compliant": 0, "non_compliant": 1, "incompatible": 0, "unavailable": 0, "total": 1}
+    assert report["hosts"][0]["base_image"]["current"] == "8.0.3-0.30.24022510"
 
 
 def test_include_compliant_lists_every_component():
