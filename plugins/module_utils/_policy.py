@@ -147,7 +147,7 @@ def desired_spec(configured: Mapping[str, Any], effective: Mapping[str, Any] | N
         if "parallel_max_hosts" in options:
             if options.get("parallel_remediation") is False:
                 raise PolicyError("parallel_max_hosts applies only with parallel_remediation: true")
-            base.setdefault("enabled", True)
+            base["enabled"] = True   # a host limit is asked for: parallel remediation is on
             base["max_hosts"] = options["parallel_max_hosts"]
         base.setdefault("enabled", False)
         if not base["enabled"]:

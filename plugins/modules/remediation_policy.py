@@ -79,7 +79,7 @@ options:
     type: bool
   parallel_max_hosts:
     description:
-      - The most hosts remediated at the same time with O(parallel_remediation).
+      - The most hosts remediated at the same time; setting it turns O(parallel_remediation) on.
     type: int
   enforce_quick_patch:
     description:
