@@ -166,7 +166,7 @@ def get_enablement(ctx: Ctx) -> Response:
 
 
 def _min_ok(version: str, minimum: str | None) -> bool:
-    return minimum is None or vlcm._version_key(version) >= vlcm._version_key(minimum)
+    return minimum is None or vlcm.version_key(version) >= vlcm.version_key(minimum)
 
 
 def depot_base_images(ctx: Ctx) -> Response:

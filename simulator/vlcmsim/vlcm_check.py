@@ -1,0 +1,204 @@
+"""Remediation pre-check (`check`): per-host and cluster checks, the last-check-result report,
+and `host_blockers`, the reasons a host cannot enter maintenance mode (also used by apply)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .engine import (
+    VapiError,
+    iso,
+    message,
+    plan_evacuation,
+    scaled,
+    set_progress,
+    sleep_phase,
+    start_task,
+    vm_can_vmotion,
+)
+from .model import Cluster, Commit, Host, Task, World
+from .vlcm_compliance import compute_host_compliance
+from .vlcm_images import Target, busy_check, check_commit, select_hosts
+from .vlcm_policies import effective_policies
+
+# --------------------------------------------------------------------------- check
+
+_CHECKS = {
+    "connection": ("com.vmware.vcIntegrity.lifecycle.HostConnectionCheck", "Host connection",
+                   "The host is connected to vCenter Server."),
+    "evacuation": ("com.vmware.vcIntegrity.lifecycle.MaintenanceModeCheck", "Maintenance mode",
+                   "The powered-on virtual machines on the host can be evacuated so the host can enter "
+                   "maintenance mode."),
+    "drs": ("com.vmware.vcIntegrity.lifecycle.DrsCheck", "DRS and VM power state",
+            "DRS is enabled in fully automated mode or the remediation policy changes the power state of VMs."),
+    "compat": ("com.vmware.vcIntegrity.lifecycle.ImageCompatibilityCheck", "Image compatibility",
+               "The desired image can be applied to the host."),
+    "hac": ("com.vmware.vcIntegrity.lifecycle.HaAdmissionControlCheck", "HA admission control",
+            "vSphere HA admission control leaves room to remediate hosts."),
+}
+
+
+def _check_status(key: str, status: str, problems: list[tuple[str, str | None]], cluster_level: bool,
+                  host_target: bool = False) -> dict[str, Any]:
+    cid, name, desc = _CHECKS[key]
+    out: dict[str, Any] = {
+        "check": {"check": cid, "name": message(cid + ".name", name), "description": message(cid + ".desc", desc)},
+        "status": status,
+        "check_issues": [{"description": message(cid + ".issue", p),
+                          **({"resolution": message(cid + ".resolution", r)} if r else {})}
+                         for p, r in problems],
+    }
+    if not host_target:
+        out["issues"] = [message(cid + ".issue", p) for p, _ in problems]
+    return out
+
+
+def host_blockers(world: World, target: Target, host: Host, policies: dict[str, Any],
+                  exclude: set[str] | None = None) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """(errors, warnings) that would stop `host` from entering maintenance mode. Caller holds lock."""
+    errors: list[tuple[str, str | None]] = []
+    warnings: list[tuple[str, str | None]] = []
+    if host.in_maintenance:
+        return errors, warnings
+    power_action = policies.get("pre_remediation_power_action", "DO_NOT_CHANGE_VMS_POWER_STATE")
+    changes_power = power_action != "DO_NOT_CHANGE_VMS_POWER_STATE"
+    running = [v for v in world.vms.values() if v.host == host.id and v.power_state == "poweredOn"]
+    if not running:
+        return errors, warnings
+    cl = world.clusters.get(host.cluster) if host.cluster else None
+    drs_auto = cl is not None and cl.drs_enabled and cl.drs_behavior == "fullyAutomated"
+    names = ", ".join(v.name for v in running)
+    if not drs_auto:
+        why = ("the host is standalone" if cl is None else
+               f"DRS is {'not enabled' if not cl.drs_enabled else 'in ' + cl.drs_behavior + ' mode'} "
+               f"on cluster {cl.name}")
+        if changes_power:
+            warnings.append((f"Powered-on VMs {names} on host {host.name} will be "
+                             f"{'powered off' if power_action == 'POWER_OFF_VMS' else 'suspended'} before "
+                             f"remediation ({why}).", None))
+        else:
+            errors.append((f"Powered-on VMs {names} on host {host.name} cannot be evacuated: {why} and the "
+                           "remediation policy does not change the power state of VMs "
+                           "(pre_remediation_power_action DO_NOT_CHANGE_VMS_POWER_STATE).",
+                           "Enable DRS in fully automated mode, set pre_remediation_power_action to "
+                           "POWER_OFF_VMS or SUSPEND_VMS, or migrate or power off the VMs."))
+        return errors, warnings
+    _plan, problems = plan_evacuation(world, host.id, include_powered_off=bool(policies.get("evacuate_offline_vms")),
+                                      exclude_hosts=exclude)
+    pinned = [v for v in running if vm_can_vmotion(v)]
+    for p in problems:
+        if changes_power and "cannot be migrated" in p:
+            warnings.append((p + f"; it will be {'powered off' if power_action == 'POWER_OFF_VMS' else 'suspended'}"
+                                 " before remediation.", None))
+        else:
+            errors.append((f"Host {host.name} cannot enter maintenance mode: {p}.",
+                           "Power off or migrate the VMs, add capacity to the cluster, or set "
+                           "pre_remediation_power_action to POWER_OFF_VMS." if pinned or "room" in p else None))
+    return errors, warnings
+
+
+def _check(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:
+    start = time.time()
+    set_progress(world, task, 10, f"Running pre-checks on {target.name}")
+    sleep_phase(world, scaled(world, "check"))
+    with world.lock:
+        policies = effective_policies(world, target)
+        entity_results = []
+        worst = "OK"
+        rank = {"OK": 0, "WARNING": 1, "ERROR": 2}
+        for h in hosts:
+            statuses = []
+            conn_ok = h.connection_state == "connected"
+            statuses.append(_check_status(
+                "connection", "OK" if conn_ok else "ERROR",
+                [] if conn_ok else [(f"Host {h.name} is {h.connection_state}.",
+                                     "Reconnect the host to vCenter Server.")], False, target.kind == "host"))
+            comp = compute_host_compliance(world, target, h, commit)
+            compat = comp["status"] != "INCOMPATIBLE"
+            statuses.append(_check_status(
+                "compat", "OK" if compat else "ERROR",
+                [] if compat else [(n["message"]["default_message"], None) for n in comp["notifications"]["errors"]],
+                False, target.kind == "host"))
+            if conn_ok and comp["status"] == "NON_COMPLIANT" and comp["impact"] != "NO_IMPACT":
+                errs, warns = host_blockers(world, target, h, policies)
+                drs_errs = [e for e in errs if "DRS" in e[0] or "standalone" in e[0]]
+                evac_errs = [e for e in errs if e not in drs_errs]
+                drs_warn = [w for w in warns if "DRS" in w[0] or "standalone" in w[0]]
+                evac_warn = [w for w in warns if w not in drs_warn]
+                statuses.append(_check_status("drs", "ERROR" if drs_errs else "WARNING" if drs_warn else "OK",
+                                              drs_errs + drs_warn, False, target.kind == "host"))
+                statuses.append(_check_status("evacuation",
+                                              "ERROR" if evac_errs else "WARNING" if evac_warn else "OK",
+                                              evac_errs + evac_warn, False, target.kind == "host"))
+            status = max((s["status"] for s in statuses), key=rank.__getitem__, default="OK")
+            worst = max(worst, status, key=rank.__getitem__)
+            entity_results.append({"type": "HOST", "host": h.id, "status": status, "check_statuses": statuses})
+        if target.kind == "cluster":
+            cl: Cluster = target.obj  # type: ignore[assignment]
+            hac_issue = cl.ha_enabled and cl.admission_control and not policies.get("disable_hac") \
+                and len(target.hosts(world)) <= 2
+            cl_status = "WARNING" if hac_issue else "OK"
+            cluster_entity = {"type": "CLUSTER", "cluster": cl.id, "status": cl_status, "check_statuses": [
+                _check_status("hac", cl_status, [(
+                    f"vSphere HA admission control on cluster {cl.name} may prevent hosts from entering "
+                    "maintenance mode.", "Set disable_hac in the remediation policy.")] if hac_issue else [], True)]}
+            worst = max(worst, cl_status, key=rank.__getitem__)
+            result: dict[str, Any] = {
+                "status": worst, "start_time": iso(start), "end_time": iso(time.time()), "commit": commit.id,
+                "host_info": {h.id: {"name": h.name, "is_vsan_witness": False} for h in hosts},
+                "entity_results": [cluster_entity] + entity_results}
+        else:
+            h = hosts[0]
+            result = {"status": worst, "start_time": iso(start), "end_time": iso(time.time()),
+                      "commit": commit.id, "host_info": {"name": h.name, "is_vsan_witness": False},
+                      "entity_result": entity_results[0]}
+        target.obj.last_check_result = result
+        return result
+
+
+def start_check(world: World, target: Target, spec: dict[str, Any], user: str) -> Task:
+    with world.lock:
+        commit = check_commit(world, target, spec.get("commit"))
+        hosts = select_hosts(world, target, spec.get("hosts")) if target.kind == "cluster" else target.hosts(world)
+        busy_check(world, target)
+        target.obj.busy = "check"
+
+    def fn(task: Task) -> dict[str, Any]:
+        try:
+            return _check(world, target, commit, hosts, task)
+        finally:
+            with world.lock:
+                target.obj.busy = None
+
+    return start_task(world, f"{target.service}.check", target.id, "rest", user, fn, service=target.service,
+                      description=f"Remediation pre-check of {target.name}", target_type=target.vim_type)
+
+
+def _report_check(result: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Software.CheckResult -> reports.LastCheckResult.CheckResult (status RETRY does not exist there)."""
+    def fix(s: str) -> str:
+        return "WARNING" if s == "RETRY" else s
+    out = dict(result)
+    out["status"] = fix(result["status"])
+    ents = result.get("entity_results") if kind == "cluster" else [result["entity_result"]]
+    fixed = []
+    for e in ents or []:
+        e2 = dict(e, status=fix(e["status"]))
+        e2["check_statuses"] = [dict(cs, status=fix(cs["status"]),
+                                     check={k: v for k, v in cs["check"].items() if k != "originator"})
+                                for cs in e["check_statuses"]]
+        fixed.append(e2)
+    if kind == "cluster":
+        out["entity_results"] = fixed
+    else:
+        out["entity_result"] = fixed[0]
+    return out
+
+
+def last_check_result(world: World, target: Target) -> dict[str, Any]:
+    with world.lock:
+        res = target.obj.last_check_result
+        if res is None:
+            raise VapiError("NOT_FOUND", f"No remediation pre-check has run on {target.name}.")
+        return _report_check(res, target.kind)

@@ -1,0 +1,289 @@
+"""Compliance: per-host HostCompliance against the desired commit, the cluster aggregate, scans."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .engine import (
+    VapiError,
+    iso,
+    scaled,
+    set_progress,
+    sleep_phase,
+    start_task,
+)
+from .model import Commit, Host, Image, Task, World
+from .vlcm_images import (
+    Target,
+    add_on_info,
+    base_image_info,
+    busy_check,
+    component_info,
+    desired_commit,
+    effective_components,
+    firmware_modules,
+    is_fully_staged,
+    is_software_staged,
+    new_notes,
+    note,
+    version_key,
+)
+from .vlcm_policies import effective_policies
+
+IMPACT_ORDER = ["NO_IMPACT", "PARTIAL_MAINTENANCE_MODE_REQUIRED", "MAINTENANCE_MODE_REQUIRED",
+                "REBOOT_REQUIRED", "UNKNOWN"]
+
+
+def _status_of(cur: Any, tgt: Any, incompatible: bool = False) -> str:
+    if cur == tgt:
+        return "COMPLIANT"
+    return "INCOMPATIBLE" if incompatible else "NON_COMPLIANT"
+
+
+def _live_patchable(world: World, host: Host, desired: Image, policies: dict[str, Any]) -> bool:
+    inst = host.installed
+    if inst is None or inst.base_image == desired.base_image:
+        return False
+    if inst.add_on != desired.add_on or inst.hardware_support != desired.hardware_support:
+        return False
+    enabled = bool(policies.get("enforce_quick_patch"))
+    lp = (policies.get("software_policy_spec") or {}).get("live_patch_action") or {}
+    if lp.get("live_patch_mode") in ("AUTO_LIVE_PATCH", "ENFORCE_LIVE_PATCH"):
+        enabled = True
+    if not enabled:
+        return False
+    for bi in world.depot.base_images:
+        if bi.version == desired.base_image:
+            return inst.base_image in bi.quick_patch_compatible_versions
+    return False
+
+
+def compute_host_compliance(world: World, target: Target, host: Host, commit: Commit) -> dict[str, Any]:
+    """com.vmware.esx.settings.host_compliance of one host against a commit (caller holds lock)."""
+    desired = commit.image
+    inst = host.installed or Image(base_image="")
+    now = iso(time.time())
+    notes = new_notes()
+    staged_full = is_fully_staged(host, commit)
+    staged_sw = is_software_staged(host, commit) or staged_full
+
+    def stage_of(status: str, fw: bool = False) -> str | None:
+        if status == "COMPLIANT":
+            return None
+        if host.connection_state != "connected":
+            return "UNKNOWN"
+        if fw:
+            return "STAGED" if staged_full else "NOT_STAGED"
+        return "STAGED" if staged_sw else "NOT_STAGED"
+
+    # base image
+    downgrade = version_key(inst.base_image) > version_key(desired.base_image)
+    bi_status = _status_of(inst.base_image, desired.base_image, incompatible=downgrade)
+    base = {"status": bi_status, "current": base_image_info(world, inst.base_image),
+            "target": base_image_info(world, desired.base_image), "notifications": new_notes()}
+    if stage_of(bi_status):
+        base["stage_status"] = stage_of(bi_status)
+    if downgrade:
+        base["notifications"]["errors"].append(note(
+            "errors", "com.vmware.vcIntegrity.lifecycle.BaseImageDowngrade",
+            f"Downgrading the base image from {inst.base_image} to {desired.base_image} is not supported.",
+            [inst.base_image, desired.base_image]))
+        notes["errors"].append(base["notifications"]["errors"][-1])
+    # add-on
+    ao_status = _status_of(inst.add_on, desired.add_on)
+    add_on: dict[str, Any] = {"status": ao_status, "notifications": new_notes()}
+    if inst.add_on:
+        add_on["current"] = add_on_info(world, inst.add_on)
+    if desired.add_on:
+        add_on["target"] = add_on_info(world, desired.add_on)
+    if stage_of(ao_status):
+        add_on["stage_status"] = stage_of(ao_status)
+    # components (effective)
+    cur_c = effective_components(world, inst) if host.installed else {}
+    tgt_c = effective_components(world, desired)
+    comps: dict[str, Any] = {}
+    removed: dict[str, Any] = {}
+    for name in sorted(set(cur_c) | set(tgt_c)):
+        cur, tgt = cur_c.get(name), tgt_c.get(name)
+        entry: dict[str, Any] = {"status": _status_of(cur and cur[0], tgt and tgt[0]), "notifications": new_notes()}
+        if cur:
+            entry["current"] = component_info(world, name, cur[0])
+            entry["current_source"] = cur[1]
+        if tgt:
+            entry["target"] = component_info(world, name, tgt[0])
+            entry["target_source"] = tgt[1]
+        if stage_of(entry["status"]):
+            entry["stage_status"] = stage_of(entry["status"])
+        if tgt is None:
+            entry["status"] = "COMPLIANT"      # component not in the image: vLCM leaves it (no removal)
+            entry.pop("stage_status", None)
+            removed[name] = entry
+            continue
+        comps[name] = entry
+    # hardware support
+    hsp: dict[str, Any] = {}
+    fw_changes = False
+    for mgr in sorted(set(inst.hardware_support) | set(desired.hardware_support)):
+        cur, tgt = inst.hardware_support.get(mgr), desired.hardware_support.get(mgr)
+        status = _status_of(cur, tgt)
+        fw_changes = fw_changes or status != "COMPLIANT"
+        pkg: dict[str, Any] = {"status": status, "notifications": new_notes(), "hardware_modules": {}}
+        if cur:
+            pkg["current"] = {"pkg": cur[0], "version": cur[1]}
+        if tgt:
+            pkg["target"] = {"pkg": tgt[0], "version": tgt[1]}
+            cur_mods = {m["id"]: m for m in (firmware_modules(world, mgr, *cur) if cur else [])}
+            for mod in firmware_modules(world, mgr, *tgt):
+                cm = cur_mods.get(mod["id"])
+                mstatus = _status_of(cm and cm["version"], mod["version"])
+                mentry: dict[str, Any] = {"status": mstatus, "notifications": new_notes(),
+                                          "details": {"component_class": mod.get("class", "OTHER"),
+                                                      "description": mod.get("description", mod["id"])},
+                                          "target": {"version": mod["version"]}}
+                if cm:
+                    mentry["current"] = {"version": cm["version"]}
+                if stage_of(mstatus, fw=True):
+                    mentry["stage_status"] = stage_of(mstatus, fw=True)
+                pkg["hardware_modules"][mod["id"]] = mentry
+        if stage_of(status, fw=True):
+            pkg["stage_status"] = stage_of(status, fw=True)
+        if status != "COMPLIANT" and not host.firmware_stageable and host.connection_state == "connected":
+            n = note("warnings", "com.vmware.vcIntegrity.lifecycle.FirmwareStagingNotSupported",
+                      f"The hardware support manager {mgr} does not support firmware staging on host "
+                      f"{host.name}. The firmware will be installed during remediation.", [mgr, host.name])
+            pkg["notifications"]["warnings"].append(n)
+            notes["warnings"].append(n)
+        hsp[mgr] = pkg
+
+    statuses = [base["status"], add_on["status"]] + [c["status"] for c in comps.values()] + \
+               [p["status"] for p in hsp.values()]
+    if host.connection_state != "connected":
+        status = "UNAVAILABLE"
+        notes["errors"].append(note("errors", "com.vmware.vcIntegrity.lifecycle.HostNotConnected",
+                                     f"Host {host.name} is {host.connection_state}; its compliance is unknown.",
+                                     [host.name], "Reconnect the host to vCenter Server and scan again."))
+    elif "INCOMPATIBLE" in statuses:
+        status = "INCOMPATIBLE"
+    elif "NON_COMPLIANT" in statuses:
+        status = "NON_COMPLIANT"
+    else:
+        status = "COMPLIANT"
+
+    if status == "COMPLIANT":
+        impact = "NO_IMPACT"
+    elif status in ("UNAVAILABLE", "INCOMPATIBLE"):
+        impact = "UNKNOWN"
+    elif base["status"] != "COMPLIANT" or fw_changes:
+        policies = effective_policies(world, target)
+        if base["status"] != "COMPLIANT" and _live_patchable(world, host, desired, policies):
+            impact = "PARTIAL_MAINTENANCE_MODE_REQUIRED"
+        else:
+            impact = "REBOOT_REQUIRED"
+    else:
+        impact = "MAINTENANCE_MODE_REQUIRED"
+
+    result: dict[str, Any] = {
+        "impact": impact, "status": status, "notifications": notes, "scan_time": now,
+        "commit": commit.id, "base_image": base, "add_on": add_on, "components": comps,
+        "solutions": {}, "hardware_support": hsp,
+        "host_hardware_details": {"host_uuid": host.uuid, "vendor": host.vendor, "model": host.model,
+                                  "family": host.model.split()[0], "oem_strings": []},
+    }
+    if removed:
+        result["removed_components"] = removed
+    if status == "NON_COMPLIANT":
+        result["stage_status"] = "STAGED" if staged_full else "NOT_STAGED"
+    elif status == "UNAVAILABLE":
+        result["stage_status"] = "UNKNOWN"
+    return result
+
+
+def rescan_hosts(world: World, target: Target, hosts: list[Host]) -> None:
+    """Recompute stored compliance of hosts (vLCM rescans after stage/apply). Caller holds lock."""
+    commit = desired_commit(world, target)
+    for h in hosts:
+        h.compliance = compute_host_compliance(world, target, h, commit)
+        world.counters.host_scans += 1
+
+
+def _aggregate(world: World, target: Target, commit: Commit) -> dict[str, Any]:
+    """ClusterCompliance from the stored host results (caller holds lock)."""
+    hosts = [h for h in target.hosts(world) if h.compliance is not None]
+    groups: dict[str, list[str]] = {"COMPLIANT": [], "NON_COMPLIANT": [], "INCOMPATIBLE": [], "UNAVAILABLE": []}
+    notes = new_notes()
+    for h in hosts:
+        groups[h.compliance["status"]].append(h.id)  # type: ignore[index]
+        for kind in ("warnings", "errors"):
+            notes[kind].extend(h.compliance["notifications"][kind])  # type: ignore[index]
+    if groups["INCOMPATIBLE"]:
+        status = "INCOMPATIBLE"
+    elif groups["NON_COMPLIANT"]:
+        status = "NON_COMPLIANT"
+    elif groups["UNAVAILABLE"]:
+        status = "UNAVAILABLE"
+    else:
+        status = "COMPLIANT"
+    impacts = [h.compliance["impact"] for h in hosts]  # type: ignore[index]
+    known = [i for i in impacts if i != "UNKNOWN"]
+    impact = max(known, key=IMPACT_ORDER.index) if known else ("UNKNOWN" if impacts else "NO_IMPACT")
+    out: dict[str, Any] = {
+        "impact": impact, "status": status, "notifications": notes,
+        "scan_time": max((h.compliance["scan_time"] for h in hosts), default=iso(time.time())),  # type: ignore[index]
+        "commit": commit.id,
+        "compliant_hosts": groups["COMPLIANT"], "non_compliant_hosts": groups["NON_COMPLIANT"],
+        "incompatible_hosts": groups["INCOMPATIBLE"], "unavailable_hosts": groups["UNAVAILABLE"],
+        "hosts": {h.id: h.compliance for h in hosts},
+        "host_info": {h.id: {"name": h.name, "is_vsan_witness": False} for h in hosts},
+    }
+    if status == "NON_COMPLIANT":
+        staged = all(world.hosts[hid].compliance.get("stage_status") == "STAGED"  # type: ignore[union-attr]
+                     for hid in groups["NON_COMPLIANT"])
+        out["stage_status"] = "STAGED" if staged else "NOT_STAGED"
+    return out
+
+
+def scan(world: World, target: Target, task: Task | None = None, hosts: list[Host] | None = None) -> None:
+    """Blocking compliance scan of a target's hosts (all in parallel: one `scan` duration)."""
+    set_progress(world, task, 5, f"Scanning {target.name}")
+    sleep_phase(world, scaled(world, "scan"))
+    with world.lock:
+        todo = hosts if hosts is not None else target.hosts(world)
+        rescan_hosts(world, target, todo)
+        if target.kind == "cluster":
+            target.obj.last_scan = time.time()  # type: ignore[union-attr]
+
+
+def cluster_compliance(world: World, target: Target) -> dict[str, Any]:
+    """GET .../compliance: the last scan result (NOT_FOUND before any scan)."""
+    with world.lock:
+        commit = desired_commit(world, target)
+        if target.kind == "host":
+            comp = target.obj.compliance  # type: ignore[union-attr]
+            if comp is None:
+                raise VapiError("NOT_FOUND", f"No compliance result is available for host {target.name}; "
+                                             "run a scan first.")
+            return comp
+        if all(h.compliance is None for h in target.hosts(world)):
+            raise VapiError("NOT_FOUND", f"No compliance result is available for cluster {target.name}; "
+                                         "run a scan first.")
+        return _aggregate(world, target, commit)
+
+
+def host_compliance_report(world: World, target: Target) -> dict[str, Any]:
+    return cluster_compliance(world, target)
+
+
+def start_scan(world: World, target: Target, user: str) -> Task:
+    def fn(task: Task) -> dict[str, Any]:
+        scan(world, target, task)
+        return cluster_compliance(world, target)
+    with world.lock:
+        desired_commit(world, target)
+        busy_check(world, target)      # scans do not hold the target: many may run at once
+    return start_task(world, f"{target.service}.scan", target.id, "rest", user, fn, service=target.service,
+                      description=f"Check compliance of {target.name}", target_type=target.vim_type)
+
+
+def compliance_unknown(host: Host, commit: Commit) -> bool:
+    return host.compliance is None or host.compliance.get("commit") != commit.id
