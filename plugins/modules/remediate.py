@@ -18,7 +18,7 @@ description:
   - Applies the image (vLCM enters maintenance mode, installs, reboots and exits host by host, as the
     remediation policy says) and returns per-host outcomes, the new versions and how long each host was
     being remediated (the vLCM apply status window of that host, from entering maintenance mode to leaving it).
-  - Hosts and clusters already compliant are left alone: no task runs and C(changed=false).
+  - Hosts and clusters already compliant are left alone; no task runs and C(changed=false).
   - When a host fails, the task fails and names the host, the reason, whether vLCM left the host in
     maintenance mode (this module never puts a host in maintenance mode itself) and whether the image
     stays staged on it.
@@ -198,7 +198,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
                                                   host=p["host"], datacenter=p["datacenter"])
     timeout = p["wait_timeout"]
     compliance, states, scanned = rem.current_states(m.rest, target, selected, refresh=p["refresh"], timeout=timeout)
-    names = {host_id: name for host_id, name in selected}
+    names = dict(selected)
     todo, compliant, blocked = rem.plan_remediation(states)
     result: dict[str, Any] = {
         "changed": False, "target": {"type": target.kind, "id": target.id, "name": target.name},

@@ -9,7 +9,7 @@ module: remediation_policy
 short_description: Manage the vLCM remediation (apply) policies of a cluster, a standalone host or the global defaults
 version_added: 0.1.0
 description:
-  - Sets the apply policies vSphere Lifecycle Manager (vLCM) uses when it remediates: what to do when a host
+  - Sets the apply policies vSphere Lifecycle Manager (vLCM) uses when it remediates, that is what to do when a host
     fails, what happens to the power state of VMs, Quick Boot, DPM, HA admission control, offline VMs, HCL
     enforcement, parallel remediation and live patch.
   - Only the options you set are managed; everything else in the configured policy is kept as it is. When
@@ -87,8 +87,8 @@ options:
     type: bool
   live_patch_mode:
     description:
-      - Live patch mode (vCenter 9.1 and later): C(DISABLE), C(AUTO) (live patch where possible) or
-        C(ENFORCE). Written as C(software_policy_spec.live_patch_action.live_patch_mode).
+      - Live patch mode (vCenter 9.1 and later). C(DISABLE), C(AUTO) (live patch where possible) or
+        C(ENFORCE), written as C(software_policy_spec.live_patch_action.live_patch_mode).
     type: str
     choices: [DISABLE, AUTO, ENFORCE]
 extends_documentation_fragment:

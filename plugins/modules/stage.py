@@ -144,7 +144,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
                                                   host=p["host"], datacenter=p["datacenter"])
     compliance, states, scanned = rem.current_states(m.rest, target, selected, refresh=p["refresh"],
                                                      timeout=p["wait_timeout"])
-    names = {host_id: name for host_id, name in selected}
+    names = dict(selected)
     to_stage, skipped = rem.plan_stage(states)
     firmware = {states[h].name for h in states
                 if states[h].firmware_unstageable and (h in to_stage or states[h].staged)}
@@ -153,8 +153,8 @@ def run(m: VcenterModule) -> dict[str, Any]:
         "target": {"type": target.kind, "id": target.id, "name": target.name},
         "scanned_hosts": scanned,
         "staged_hosts": sorted(names[h] for h in to_stage),
-        "skipped_hosts": [{"name": names[h], "reason": reason} for h, reason in sorted(skipped.items(),
-                                                                                     key=lambda kv: names[kv[0]])],
+        "skipped_hosts": [{"name": names[h], "reason": reason}
+                          for h, reason in sorted(skipped.items(), key=lambda kv: names[kv[0]])],
         "failed_hosts": [],
     }
     before = {names[h]: states[h].stage_status for h in states}

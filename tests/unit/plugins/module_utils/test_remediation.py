@@ -81,10 +81,9 @@ def test_plan_stage_skips_compliant_staged_incompatible_and_unknown():
 
 
 def test_needs_scan_only_for_unknown_hosts():
-    states = rem.host_states(CLUSTER, {"hosts": {"h1": compliance(), "h2": compliance(status="COMPLIANT", stage=None),
-                                                  "h3": compliance(status="UNAVAILABLE"),
-                                                  "h4": compliance(stage="UNKNOWN")}},
-                             [("h1", "a"), ("h2", "b"), ("h3", "c"), ("h4", "d"), ("h5", "e")])
+    report = {"hosts": {"h1": compliance(), "h2": compliance(status="COMPLIANT", stage=None),
+                        "h3": compliance(status="UNAVAILABLE"), "h4": compliance(stage="UNKNOWN")}}
+    states = rem.host_states(CLUSTER, report, [("h1", "a"), ("h2", "b"), ("h3", "c"), ("h4", "d"), ("h5", "e")])
     assert rem.needs_scan(states) == ["c", "d", "e"]
     assert rem.needs_scan(rem.host_states(HOST, None, [("host-9", "esx-s")])) == ["esx-s"]
 
