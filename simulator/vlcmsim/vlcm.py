@@ -290,7 +290,8 @@ def _remediate_host(world: World, target: Target, commit: Commit, host: Host,
 
 def start_apply(world: World, target: Target, spec: dict[str, Any], user: str) -> Task:
     if spec.get("accept_eula") is not True:
-        raise VapiError("INVALID_ARGUMENT", "The end user license agreement must be accepted: set "
+        # The bindings' apply docs: com.vmware.vapi.std.errors.Error "if the EULA has not been accepted".
+        raise VapiError("ERROR", "The end user license agreement must be accepted: set "
                                             "spec.accept_eula to true.",
                         "com.vmware.vcIntegrity.lifecycle.EulaNotAccepted", ["accept_eula"])
     with world.lock:

@@ -19,7 +19,8 @@ from com.vmware.esx.settings.clusters.software.reports_client import (
 from com.vmware.esx.settings.clusters.software_client import Compliance
 from com.vmware.esx.settings.clusters_client import Software
 from com.vmware.esx.settings_client import ClusterCompliance, ComplianceImpact, ComplianceStatus, StageStatus
-from com.vmware.vapi.std.errors_client import InvalidArgument, NotAllowedInCurrentState, NotFound
+from com.vmware.vapi.std.errors_client import Error as VapiStdError
+from com.vmware.vapi.std.errors_client import NotAllowedInCurrentState, NotFound
 
 DESIRED_BASE = "8.0.3-0.50.24585383"      # tiny.yml images.desired
 CURRENT_BASE = "8.0.3-0.35.24280767"      # tiny.yml images.current
@@ -153,12 +154,12 @@ def test_apply_needs_accept_eula(client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     try:
         task = client.stub(Software).apply_task(cluster, Software.ApplySpec())
-    except InvalidArgument as err:
+    except VapiStdError as err:  # the binding documents Error for a missing EULA acceptance
         assert err.messages
         return
     info, _ = run(client, task)
     assert info.status == TaskStatus.FAILED
-    assert isinstance(task_error(client, info), InvalidArgument)
+    assert isinstance(task_error(client, info), VapiStdError)
 
 
 def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:

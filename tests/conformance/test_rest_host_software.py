@@ -18,7 +18,8 @@ from com.vmware.esx.settings.hosts.software.reports_client import (
 from com.vmware.esx.settings.hosts.software_client import Compliance
 from com.vmware.esx.settings.hosts_client import Software
 from com.vmware.esx.settings_client import ComplianceStatus, HostCompliance, StageStatus
-from com.vmware.vapi.std.errors_client import InvalidArgument, NotFound
+from com.vmware.vapi.std.errors_client import Error as VapiStdError
+from com.vmware.vapi.std.errors_client import NotFound
 
 DESIRED_BASE = "8.0.3-0.50.24585383"
 CURRENT_BASE = "8.0.3-0.35.24280767"
@@ -103,12 +104,12 @@ def test_stage_check_apply_reports(client: VcenterApiClient, ids: Ids) -> None:
 def test_apply_needs_accept_eula(client: VcenterApiClient, ids: Ids) -> None:
     try:
         task = client.stub(Software).apply_task(ids.host[TS], Software.ApplySpec())
-    except InvalidArgument as err:
+    except VapiStdError as err:  # the binding documents Error for a missing EULA acceptance
         assert err.messages
         return
     info = wait_task(client, task)
     assert info.status == TaskStatus.FAILED
-    assert isinstance(task_error(client, info), InvalidArgument)
+    assert isinstance(task_error(client, info), VapiStdError)
 
 
 def test_unknown_host_is_not_found(client: VcenterApiClient) -> None:

@@ -294,8 +294,8 @@ def test_failure_action_retries(tiny: Api) -> None:
 def test_apply_requires_accept_eula(tiny: Api) -> None:
     for body in ({}, {"accept_eula": False}):
         r = tiny.post(tiny.cpath("Tiny-01") + "?action=apply&vmw-task=true", body)
-        assert r.status_code == 400
-        assert r.json()["error_type"] == "INVALID_ARGUMENT" and "accept_eula" in r.json()["messages"][0]["args"]
+        assert r.status_code == 500  # the binding documents std.errors.Error for a missing EULA acceptance
+        assert r.json()["error_type"] == "ERROR" and "accept_eula" in r.json()["messages"][0]["args"]
     assert tiny.counters()["installs"] == 0
 
 
