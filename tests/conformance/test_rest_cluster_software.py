@@ -20,7 +20,7 @@ from com.vmware.esx.settings.clusters.software_client import Compliance
 from com.vmware.esx.settings.clusters_client import Software
 from com.vmware.esx.settings_client import ClusterCompliance, ComplianceImpact, ComplianceStatus, StageStatus
 from com.vmware.vapi.std.errors_client import Error as VapiStdError
-from com.vmware.vapi.std.errors_client import NotAllowedInCurrentState, NotFound
+from com.vmware.vapi.std.errors_client import InvalidArgument, NotAllowedInCurrentState, NotFound
 
 DESIRED_BASE = "8.0.3-0.50.24585383"      # tiny.yml images.desired
 CURRENT_BASE = "8.0.3-0.35.24280767"      # tiny.yml images.current
@@ -151,15 +151,23 @@ def test_check_reports_pre_checks(client: VcenterApiClient, ids: Ids) -> None:
 
 
 def test_apply_needs_accept_eula(client: VcenterApiClient, ids: Ids) -> None:
+    # The binding documents std.errors.Error "if the EULA has not been accepted" (not InvalidArgument).
+    with pytest.raises(VapiStdError) as err:
+        client.stub(Software).apply_task(ids.cluster["Tiny-01"], Software.ApplySpec())
+    assert type(err.value) is VapiStdError, f"expected exactly Error, got {type(err.value).__name__}"
+    assert err.value.error_type == "ERROR" and err.value.get_status_code() == 500
+    assert "license" in err.value.messages[0].default_message.lower()
+
+
+def test_apply_with_invalid_hosts_or_commit_is_invalid_argument(client: VcenterApiClient, ids: Ids) -> None:
+    # The binding documents InvalidArgument for a host not part of the cluster or an invalid commit.
     cluster = ids.cluster["Tiny-01"]
-    try:
-        task = client.stub(Software).apply_task(cluster, Software.ApplySpec())
-    except VapiStdError as err:  # the binding documents Error for a missing EULA acceptance
-        assert err.messages
-        return
-    info, _ = run(client, task)
-    assert info.status == TaskStatus.FAILED
-    assert isinstance(task_error(client, info), VapiStdError)
+    with pytest.raises(InvalidArgument) as err:
+        client.stub(Software).apply_task(cluster, Software.ApplySpec(accept_eula=True,
+                                                                     hosts={ids.host["esxi-ts.lab.local"]}))
+    assert err.value.messages
+    with pytest.raises(InvalidArgument):
+        client.stub(Software).apply_task(cluster, Software.ApplySpec(accept_eula=True, commit="999999"))
 
 
 def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:

@@ -7,6 +7,7 @@ import requests
 from _sim import Ids, RunningSim
 from _vapi_client import VcenterApiClient, no_extra_fields, task_error, task_result, wait_task
 from com.vmware.cis.task_client import Status as TaskStatus
+from com.vmware.esx.settings.clusters.policies_client import Apply
 from com.vmware.esx.settings.clusters.software.reports_client import LastApplyResult
 from com.vmware.esx.settings.clusters.software_client import Compliance
 from com.vmware.esx.settings.clusters_client import Software
@@ -40,6 +41,8 @@ def test_failed_apply_task_has_a_typed_error_and_leaves_host_staged(sim: Running
     cluster = ids.cluster["Tiny-01"]
     t1 = ids.host["esxi-t1.lab.local"]
     software = client.stub(Software)
+    client.stub(Apply).set(cluster, Apply.ConfiguredPolicySpec(
+        failure_action=Apply.FailureAction(action=Apply.FailureAction.Action.FAIL)))
     wait_task(client, software.scan_task(cluster))
     sim.admin("POST", "/sim/faults", {"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "install"})
     task = software.apply_task(cluster, Software.ApplySpec(accept_eula=True, hosts={t1}))
@@ -66,3 +69,28 @@ def test_failed_apply_task_has_a_typed_error_and_leaves_host_staged(sim: Running
     host = client.stub(Compliance).get(cluster).hosts[t1]
     assert host.status == ComplianceStatus.NON_COMPLIANT
     assert host.stage_status == StageStatus.STAGED
+
+
+def test_retried_host_failure_is_reported_and_then_succeeds(sim: RunningSim, client: VcenterApiClient,
+                                                            ids: Ids) -> None:
+    cluster = ids.cluster["Tiny-01"]
+    t1 = ids.host["esxi-t1.lab.local"]
+    software = client.stub(Software)
+    client.stub(Apply).set(cluster, Apply.ConfiguredPolicySpec(
+        failure_action=Apply.FailureAction(action=Apply.FailureAction.Action.RETRY, retry_delay=60,
+                                           retry_count=2)))
+    wait_task(client, software.scan_task(cluster))
+    sim.admin("POST", "/sim/faults", {"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "install",
+                                      "count": 1})
+    task = software.apply_task(cluster, Software.ApplySpec(accept_eula=True, hosts={t1}))
+    info = wait_task(client, task, timeout=120)
+    assert info.status == TaskStatus.SUCCEEDED, task_error(client, info)
+    result = task_result(task, info)     # parses every notification strictly (union rules included)
+    assert no_extra_fields(result) == []
+    assert result.successful_hosts == {t1}
+    notes = result.host_status[t1].notifications
+    reported = [n for kind in (notes.info, notes.warnings, notes.errors) for n in (kind or [])]
+    assert any("fail" in n.message.default_message.lower() for n in reported), \
+        "the failed first attempt is reported on the host"
+    last = client.stub(LastApplyResult).get(cluster)
+    assert no_extra_fields(last) == [] and last.successful_hosts == {t1}

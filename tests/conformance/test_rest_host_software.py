@@ -102,14 +102,12 @@ def test_stage_check_apply_reports(client: VcenterApiClient, ids: Ids) -> None:
 
 
 def test_apply_needs_accept_eula(client: VcenterApiClient, ids: Ids) -> None:
-    try:
-        task = client.stub(Software).apply_task(ids.host[TS], Software.ApplySpec())
-    except VapiStdError as err:  # the binding documents Error for a missing EULA acceptance
-        assert err.messages
-        return
-    info = wait_task(client, task)
-    assert info.status == TaskStatus.FAILED
-    assert isinstance(task_error(client, info), VapiStdError)
+    # The binding documents std.errors.Error "if the EULA has not been accepted" (not InvalidArgument).
+    with pytest.raises(VapiStdError) as err:
+        client.stub(Software).apply_task(ids.host[TS], Software.ApplySpec())
+    assert type(err.value) is VapiStdError, f"expected exactly Error, got {type(err.value).__name__}"
+    assert err.value.error_type == "ERROR" and err.value.get_status_code() == 500
+    assert "license" in err.value.messages[0].default_message.lower()
 
 
 def test_unknown_host_is_not_found(client: VcenterApiClient) -> None:
