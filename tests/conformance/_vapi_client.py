@@ -96,6 +96,8 @@ class _ApiSession(requests.Session):
                     raise ValueError(f"GET body field is not a filter struct: {body!r}")
                 for name, field_value in value.items():
                     for item in field_value if isinstance(field_value, list) else [field_value]:
+                        if isinstance(item, (dict, list)):
+                            raise ValueError(f"nested filter field {name!r} has no /api query form: {body!r}")
                         params.append((name, json.dumps(item) if isinstance(item, bool) else str(item)))
             kwargs["data"] = None
             kwargs["params"] = params
@@ -117,6 +119,7 @@ def _error_from_discriminator(result: MethodResult) -> MethodResult:
     if not isinstance(body, dict) or not isinstance(body.get("error_type"), str):
         return result
     name = STD_ERROR_PREFIX + body["error_type"].lower()
+    # The runtime's table has no entry for the generic std.errors.error; vCenter sends it as 500.
     if vapi_to_http_error_map.get(name) != http_response.status and not (
         name == STD_ERROR_PREFIX + "error" and http_response.status == 500
     ):
@@ -191,7 +194,9 @@ def _stub_init(self: ApiInterfaceStub, iface_name: str, config: StubConfiguratio
     self._get_error_type = MethodType(_get_error_type_by_name, self)
 
 
-ApiInterfaceStub.__init__ = _stub_init   # only acts on connectors built by VcenterApiClient
+_stub_init._vlcm_adapted = True  # type: ignore[attr-defined]
+if not getattr(ApiInterfaceStub.__init__, "_vlcm_adapted", False):
+    ApiInterfaceStub.__init__ = _stub_init   # only acts on connectors built by VcenterApiClient
 
 
 class VcenterApiClient:
