@@ -47,6 +47,7 @@ def test_fifty_clients_for_thirty_seconds(tmp_path: Path) -> None:
     assert report.logins == report.logouts >= CLIENTS
     assert counters["live_sessions"] == {"rest": 0, "soap": 0}
     assert counters["logins"]["rest"] == report.logins
+    assert counters["logouts"]["rest"] == report.logouts
     assert set(report.tasks) <= set(tasks), "every task the clients started is known to the simulator"
     assert report.unfinished_tasks == []
     not_finished = {i: t["status"] for i, t in tasks.items() if t["status"] not in ("SUCCEEDED", "FAILED")}
