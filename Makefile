@@ -60,7 +60,8 @@ integration: $(STAMP)
 
 test: lint sanity units integration
 
-# Starts vlcmsim on the demo scenario in the background, runs the main playbook against it with the
+# Starts vlcmsim on the demo scenario in the background, runs the compliance report and the main job
+# (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
 # connection taken only from VMWARE_* environment variables (and the simulator's CA), then stops the
 # simulator, also when the playbook fails.
 demo: $(STAMP)
@@ -76,9 +77,10 @@ demo: $(STAMP)
 	  print("export VMWARE_HOST=%s VMWARE_PORT=%s VMWARE_USER=%s VMWARE_PASSWORD=%s VMWARE_CA_PATH=%s" % \
 	  tuple(shlex.quote(str(s[k])) for k in ("host","port","username","password","ca")))' $(DEMO_STATE)/server.json)"; \
 	echo "vlcmsim (demo scenario) at https://$$VMWARE_HOST:$$VMWARE_PORT"; \
-	ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/runtime ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
-	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
-	  $(BIN)/ansible-playbook playbooks/compliance_report.yml
+	export ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/runtime ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
+	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \
+	$(BIN)/ansible-playbook playbooks/compliance_report.yml && \
+	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true
 
 clean:
 	rm -rf $(VENV) tests/output .pytest_cache .cache $(STATE)
