@@ -182,7 +182,8 @@ def run(m: VcenterModule) -> dict[str, Any]:
     if m.module._diff:  # noqa: SLF001 - AnsibleModule exposes --diff only this way
         after = dict(before)
         for name in result["staged_hosts"]:
-            after[name] = "STAGED"
+            # vLCM marks a host STAGED only when its firmware is staged too
+            after[name] = "NOT_STAGED (software staged)" if name in firmware else "STAGED"
         result["diff"] = {"before": {"stage_status": before}, "after": {"stage_status": after}}
     return result
 

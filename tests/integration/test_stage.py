@@ -115,6 +115,8 @@ def test_check_mode_reports_hosts_and_stages_nothing(sim, run_playbook):
     out = result.task("would")
     assert out["changed"] is True and sorted(out["staged_hosts"]) == [T1, T2]
     assert out["diff"]["before"]["stage_status"] == {T1: "NOT_STAGED", T2: "NOT_STAGED"}
+    assert out["diff"]["after"]["stage_status"] == {T1: "STAGED", T2: "NOT_STAGED (software staged)"}
+    assert out["firmware_not_staged"] == [T2]
     counters = sim.counters()
     assert counters["calls"].get(STAGE) is None and counters["downloads"] == 0
     assert all(h["staged_commit"] is None for h in hosts_by_name(sim).values())
