@@ -210,6 +210,16 @@ def test_unknown_cluster_is_not_found(client: VcenterApiClient) -> None:
         client.stub(Software).scan_task("domain-c999999")
 
 
+def test_results_before_any_run_are_not_found(client: VcenterApiClient, ids: Ids) -> None:
+    # The bindings document NotFound "if the compliance information is unavailable" and "if there
+    # is no result associated with the cluster" for the reports; a fresh tiny scenario has neither.
+    cluster = ids.cluster["Tiny-01"]
+    for call in (client.stub(Compliance).get, client.stub(LastCheckResult).get, client.stub(LastApplyResult).get):
+        with pytest.raises(NotFound) as err:
+            call(cluster)
+        assert err.value.messages
+
+
 def test_busy_cluster_is_not_allowed(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     sim.admin("POST", "/sim/faults", {"type": "cluster_busy", "cluster": "Tiny-01"})
