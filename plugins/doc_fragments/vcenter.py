@@ -11,24 +11,21 @@ options:
   hostname:
     description:
       - Name or IP address of the vCenter Server.
-      - If not set, the value of the E(VMWARE_HOST) environment variable is used.
+      - If not set, the value of the E(VMWARE_HOST) environment variable is used; one of the two is required.
     type: str
-    required: true
   username:
     description:
       - User name to log in to vCenter with, for example C(administrator@vsphere.local).
-      - If not set, the value of the E(VMWARE_USER) environment variable is used.
+      - If not set, the value of the E(VMWARE_USER) environment variable is used; one of the two is required.
     type: str
-    required: true
     aliases: [user]
   password:
     description:
       - Password of O(username).
-      - If not set, the value of the E(VMWARE_PASSWORD) environment variable is used.
+      - If not set, the value of the E(VMWARE_PASSWORD) environment variable is used; one of the two is required.
       - Pass it through the environment, an AWX/AAP VMware credential or Ansible Vault; never as an
         extra var, which ansible-runner writes in plain text into its artifacts.
     type: str
-    required: true
     aliases: [pass, pwd]
   port:
     description:

@@ -28,13 +28,17 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._inventory import Inventory
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ConnectionParams, RestClient
 
+REQUIRED_CONNECTION_OPTIONS = (("hostname", "VMWARE_HOST"), ("username", "VMWARE_USER"), ("password", "VMWARE_PASSWORD"))
+
 
 def vcenter_argument_spec() -> dict[str, Any]:
     """The connection options every module takes; documented one-to-one by doc fragment ``vsphere.lifecycle.vcenter``."""
     return dict(
-        hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
-        username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
-        password=dict(type="str", required=True, no_log=True, aliases=["pass", "pwd"],
+        # required, but checked by VcenterModule (not by AnsibleModule) so that the error can name the
+        # environment variable too, and so that linters do not demand options the environment supplies
+        hostname=dict(type="str", fallback=(env_fallback, ["VMWARE_HOST"])),
+        username=dict(type="str", aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
+        password=dict(type="str", no_log=True, aliases=["pass", "pwd"],
                       fallback=(env_fallback, ["VMWARE_PASSWORD"])),
         port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
@@ -54,6 +58,12 @@ class VcenterModule:
         self._rest: RestClient | None = None
         self._soap: Any = None
         self._inventory: Inventory | None = None
+        missing = [f"{name} (or environment variable {env})" for name, env in REQUIRED_CONNECTION_OPTIONS
+                   if not self.params.get(name)]
+        if missing:
+            self.module.fail_json(msg="missing required connection option(s): " + ", ".join(missing)
+                                      + "; set them as module options (module_defaults) or in the environment, "
+                                        "as the AWX/AAP VMware credential does")
         if not self.params["validate_certs"]:
             self.module.warn(
                 f"validate_certs is false: the certificate of vCenter {self.params['hostname']} is not verified. "

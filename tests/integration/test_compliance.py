@@ -261,6 +261,21 @@ def test_connection_only_from_vmware_environment(sim, run_playbook):
     assert sim.counters()["logins"]["rest"] == 1
 
 
+def test_missing_connection_options_name_the_option_and_its_variable(sim, run_playbook):
+    env = {k: v for k, v in sim.env().items() if k not in ("VMWARE_HOST", "VMWARE_PASSWORD")}
+    result = run_playbook(f"""
+        - name: check
+          vsphere.lifecycle.compliance:
+            cluster: {CLUSTER}
+    """, env=env, connection=False)
+    assert not result.ok
+    msg = result.task("check")["msg"]
+    assert "hostname (or environment variable VMWARE_HOST)" in msg
+    assert "password (or environment variable VMWARE_PASSWORD)" in msg
+    assert "username" not in msg  # VMWARE_USER was given
+    assert sim.counters()["logins"]["rest"] == 0
+
+
 def test_refresh_false_without_any_report_says_what_to_do(sim, run_playbook):
     result = run_playbook(f"""
         - name: check
