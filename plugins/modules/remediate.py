@@ -276,7 +276,8 @@ def _outcomes(m: VcenterModule, target: Any, todo: list[str], names: dict[str, s
         row["after"] = after[row["id"]].versions() if row["id"] in after else None
         row["status_after"] = after[row["id"]].status if row["id"] in after else None
         row["stage_status_after"] = after[row["id"]].stage_status if row["id"] in after else None
-        row["maintenance_seconds"] = row.pop("seconds") if row["status"] in ("OK", "ERROR") else 0.0
+        seconds = row.pop("seconds")
+        row["maintenance_seconds"] = seconds if row["status"] in ("OK", "ERROR") else 0.0
     result["hosts"] = rows
     result["successful_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
     result["failed_hosts"] = [r["name"] for r in rows if r["status"] == "ERROR"]

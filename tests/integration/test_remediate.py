@@ -238,3 +238,20 @@ def test_accept_eula_false_is_refused_before_any_call(sim, run_playbook, counter
     assert not result.ok
     assert "accept_eula must be true" in result.task("no_eula")["msg"]
     assert counters()["logins"]["rest"] == 0
+
+
+def test_unavailable_host_stops_the_cluster_run_before_any_change(sim, run_playbook, counters):
+    sim.add_faults({"type": "host_disconnect", "host": T2})
+    result = run_playbook(f"""
+        - name: all
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+    """)
+    assert not result.ok
+    failed = result.task("all")
+    assert f"host '{T2}': compliance is unavailable" in failed["msg"] and "nothing was changed" in failed["msg"]
+    assert "leave them out with the hosts option" in failed["msg"]
+    assert failed["blocked_hosts"] == [T2]
+    assert mutating_calls(counters()) == {f"POST {C}?action=scan": 1}   # the scan of unknown compliance only
+    assert not any(h["in_maintenance"] or h["staged_commit"] for h in hosts_by_name(sim).values())
