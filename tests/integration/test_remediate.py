@@ -255,3 +255,18 @@ def test_unavailable_host_stops_the_cluster_run_before_any_change(sim, run_playb
     assert failed["blocked_hosts"] == [T2]
     assert mutating_calls(counters()) == {f"POST {C}?action=scan": 1}   # the scan of unknown compliance only
     assert not any(h["in_maintenance"] or h["staged_commit"] for h in hosts_by_name(sim).values())
+
+
+def test_wait_timeout_fails_clearly_and_says_the_task_keeps_running(sim, run_playbook):
+    result = run_playbook(f"""
+        - name: short
+          vsphere.lifecycle.remediate:
+            cluster: {CLUSTER}
+            accept_eula: true
+            stage_first: false
+            wait_timeout: 1
+    """)
+    assert not result.ok
+    out = result.task("short")
+    assert "remediation of cluster 'Tiny-01' did not finish within 1 seconds" in out["msg"]
+    assert "keeps running in vCenter" in out["msg"] and out["task_id"]

@@ -150,3 +150,17 @@ def test_unknown_cluster_fails_clearly(sim, run_playbook):
     out = result.task("bad")
     assert "cluster 'Nope-01' not found" in out["msg"] and "Tiny-01" in out["msg"]
     assert "Traceback" not in result.output
+
+
+def test_a_failed_download_fails_the_task_naming_the_host(sim, run_playbook):
+    sim.add_faults({"type": "host_fail", "host": T1, "phase": "download", "count": 1})
+    result = run_playbook(f"""
+        - name: stage
+          vsphere.lifecycle.stage:
+            cluster: {CLUSTER}
+    """)
+    assert not result.ok
+    msg = result.task("stage")["msg"]
+    assert "staging of cluster 'Tiny-01' failed" in msg and T1 in msg
+    state = hosts_by_name(sim)
+    assert state[T1]["staged_commit"] is None and state[T2]["staged_commit"]   # the other host was staged
