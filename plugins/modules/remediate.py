@@ -276,6 +276,7 @@ def _outcomes(m: VcenterModule, target: Any, todo: list[str], names: dict[str, s
         row["after"] = after[row["id"]].versions() if row["id"] in after else None
         row["status_after"] = after[row["id"]].status if row["id"] in after else None
         row["stage_status_after"] = after[row["id"]].stage_status if row["id"] in after else None
+        row["staged_after"] = after[row["id"]].staged if row["id"] in after else None
         seconds = row.pop("seconds")
         row["maintenance_seconds"] = seconds if row["status"] in ("OK", "ERROR") else 0.0
     result["hosts"] = rows
@@ -299,9 +300,8 @@ def _fail_apply(m: VcenterModule, target: Any, todo: list[str], names: dict[str,
     except VsphereError as soap_exc:
         maintenance = {}
         m.module.warn(f"could not read the maintenance state of the failed hosts: {soap_exc}")
-    staged = {r["id"]: r.get("stage_status_after") == "STAGED" or
-              (states[r["id"]].staged if r["id"] in states else False) and r.get("status_after") != "COMPLIANT"
-              for r in rows}
+    # what the compliance report vLCM refreshed after the failure says (nothing is claimed without it)
+    staged = {r["id"]: bool(r.get("staged_after")) for r in rows}
     message = rem.failure_message(target, rows, exc.messages, maintenance, staged)
     raise rem.RemediationError(
         message, task_id=exc.task_id, successful_hosts=result["successful_hosts"], failed_hosts=result["failed_hosts"],
