@@ -16,7 +16,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STATE := .state
 DEMO_STATE := $(STATE)/demo
 
-.PHONY: venv sim demo test lint sanity units integration collection-tree clean
+.PHONY: venv sim demo test lint sanity units integration collection-tree runtime-tree clean
 
 $(STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,21 @@ venv: $(STAMP)
 sim: $(STAMP)
 	$(BIN)/vlcmsim --scenario demo
 
-lint: $(STAMP)
+RUNTIME := $(BUILD_ROOT)/runtime
+
+# the collection as Ansible finds it at run time (a link to this work tree)
+runtime-tree:
+	@mkdir -p $(RUNTIME)/ansible_collections/vsphere
+	@ln -sfn $(CURDIR) $(RUNTIME)/ansible_collections/vsphere/lifecycle
+
+# ruff (Python), ansible-lint (playbooks, offline), antsibull-docs (module docs), antsibull-changelog (fragments)
+lint: $(STAMP) runtime-tree
 	$(BIN)/ruff check plugins simulator tests bench
+	cd $(RUNTIME)/ansible_collections/vsphere/lifecycle && PATH=$(CURDIR)/$(BIN):$$PATH \
+	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/ansible-lint --offline --nocolor -q playbooks/
+	cd $(RUNTIME)/ansible_collections/vsphere/lifecycle && PATH=$(CURDIR)/$(BIN):$$PATH \
+	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	$(BIN)/antsibull-changelog lint
 
 $(GET_PIP): tests/sanity/get_pip_standin.py
 	mkdir -p $(dir $(GET_PIP))
@@ -56,7 +69,7 @@ units: $(STAMP) $(GET_PIP) collection-tree
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
 integration: $(STAMP)
-	time $(BIN)/python -m pytest -q $(wildcard tests/sim tests/conformance) tests/integration
+	time $(BIN)/python -m pytest -q tests/sim tests/conformance tests/load tests/integration
 
 test: lint sanity units integration
 
@@ -64,9 +77,8 @@ test: lint sanity units integration
 # (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
 # connection taken only from VMWARE_* environment variables (and the simulator's CA), then stops the
 # simulator, also when the playbook fails.
-demo: $(STAMP)
-	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE) $(BUILD_ROOT)/runtime/ansible_collections/vsphere
-	@ln -sfn $(CURDIR) $(BUILD_ROOT)/runtime/ansible_collections/vsphere/lifecycle
+demo: $(STAMP) runtime-tree
+	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE)
 	@$(BIN)/vlcmsim --scenario demo --port 0 --time-scale 0.01 --state-dir $(DEMO_STATE) \
 	  > $(DEMO_STATE)/vlcmsim.log 2>&1 & echo $$! > $(DEMO_STATE)/pid; \
 	trap 'kill $$(cat $(DEMO_STATE)/pid) 2>/dev/null; wait $$(cat $(DEMO_STATE)/pid) 2>/dev/null' EXIT; \
@@ -77,7 +89,7 @@ demo: $(STAMP)
 	  print("export VMWARE_HOST=%s VMWARE_PORT=%s VMWARE_USER=%s VMWARE_PASSWORD=%s VMWARE_CA_PATH=%s" % \
 	  tuple(shlex.quote(str(s[k])) for k in ("host","port","username","password","ca")))' $(DEMO_STATE)/server.json)"; \
 	echo "vlcmsim (demo scenario) at https://$$VMWARE_HOST:$$VMWARE_PORT"; \
-	export ANSIBLE_COLLECTIONS_PATH=$(BUILD_ROOT)/runtime ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
+	export ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
 	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \
 	$(BIN)/ansible-playbook playbooks/compliance_report.yml && \
 	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true
