@@ -27,7 +27,6 @@ from .engine import (
     scaled,
     set_progress,
     sleep_phase,
-    start_task,
     vapi_error,
     vm_can_vmotion,
 )
@@ -63,6 +62,7 @@ from .vlcm_images import (
     select_hosts,
     software_info,
     stageable_part,
+    start_exclusive,
     version_key,
 )
 from .vlcm_policies import effective_policies, get_policies, set_policies, validate_policy_spec
@@ -142,17 +142,8 @@ def start_stage(world: World, target: Target, spec: dict[str, Any], user: str) -
         commit = check_commit(world, target, spec.get("commit"))
         hosts = select_hosts(world, target, spec.get("hosts")) if target.kind == "cluster" else target.hosts(world)
         busy_check(world, target)
-        target.obj.busy = "stage"
-
-    def fn(task: Task) -> dict[str, Any]:
-        try:
-            return _stage(world, target, commit, hosts, task)
-        finally:
-            with world.lock:
-                target.obj.busy = None
-
-    return start_task(world, f"{target.service}.stage", target.id, "rest", user, fn, service=target.service,
-                      description=f"Stage the desired image to {target.name}", target_type=target.vim_type)
+        return start_exclusive(world, target, "stage", user, f"Stage the desired image to {target.name}",
+                               lambda task: _stage(world, target, commit, hosts, task))
 
 
 def _stage(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:
@@ -302,17 +293,8 @@ def start_apply(world: World, target: Target, spec: dict[str, Any], user: str) -
             raise VapiError("ALREADY_IN_DESIRED_STATE",
                             f"{target.name} is already compliant with the desired image (commit {commit.id}).",
                             "com.vmware.vcIntegrity.lifecycle.AlreadyInDesiredState", [target.name])
-        target.obj.busy = "apply"
-
-    def fn(task: Task) -> dict[str, Any]:
-        try:
-            return _apply(world, target, commit, hosts, task)
-        finally:
-            with world.lock:
-                target.obj.busy = None
-
-    return start_task(world, f"{target.service}.apply", target.id, "rest", user, fn, service=target.service,
-                      description=f"Remediate {target.name}", target_type=target.vim_type)
+        return start_exclusive(world, target, "apply", user, f"Remediate {target.name}",
+                               lambda task: _apply(world, target, commit, hosts, task))
 
 
 def _apply(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:

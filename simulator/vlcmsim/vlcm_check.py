@@ -14,12 +14,11 @@ from .engine import (
     scaled,
     set_progress,
     sleep_phase,
-    start_task,
     vm_can_vmotion,
 )
 from .model import Cluster, Commit, Host, Task, World
 from .vlcm_compliance import compute_host_compliance
-from .vlcm_images import Target, busy_check, check_commit, select_hosts
+from .vlcm_images import Target, busy_check, check_commit, select_hosts, start_exclusive
 from .vlcm_policies import effective_policies
 
 # --------------------------------------------------------------------------- check
@@ -162,17 +161,8 @@ def start_check(world: World, target: Target, spec: dict[str, Any], user: str) -
         commit = check_commit(world, target, spec.get("commit"))
         hosts = select_hosts(world, target, spec.get("hosts")) if target.kind == "cluster" else target.hosts(world)
         busy_check(world, target)
-        target.obj.busy = "check"
-
-    def fn(task: Task) -> dict[str, Any]:
-        try:
-            return _check(world, target, commit, hosts, task)
-        finally:
-            with world.lock:
-                target.obj.busy = None
-
-    return start_task(world, f"{target.service}.check", target.id, "rest", user, fn, service=target.service,
-                      description=f"Remediation pre-check of {target.name}", target_type=target.vim_type)
+        return start_exclusive(world, target, "check", user, f"Remediation pre-check of {target.name}",
+                               lambda task: _check(world, target, commit, hosts, task))
 
 
 def _report_check(result: dict[str, Any], kind: str) -> dict[str, Any]:

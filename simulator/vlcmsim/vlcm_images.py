@@ -5,6 +5,7 @@ helpers, notifications. Results are dicts shaped like the official binding struc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,9 @@ from .engine import (
     VapiError,
     iso,
     message,
+    start_task,
 )
-from .model import Cluster, Commit, Host, Image, World
+from .model import Cluster, Commit, Host, Image, Task, World
 
 CLUSTER_SERVICE = "com.vmware.esx.settings.clusters.software"
 HOST_SERVICE = "com.vmware.esx.settings.hosts.software"
@@ -110,6 +112,25 @@ def busy_check(world: World, target: Target) -> None:
         raise VapiError("NOT_ALLOWED_IN_CURRENT_STATE",
                         f"{target.name} is busy: {what} is in progress on it. Retry when it completes.",
                         "com.vmware.vcIntegrity.lifecycle.EntityBusy", [target.id])
+
+
+def start_exclusive(world: World, target: Target, operation: str, user: str, description: str,
+                    body: Callable[[Task], dict[str, Any]]) -> Task:
+    """Run `body(task)` as the vLCM task `operation`, holding `target` busy until it ends.
+
+    The caller holds world.lock and has passed `busy_check`, so claiming the target is atomic with the check.
+    """
+    target.obj.busy = operation
+
+    def fn(task: Task) -> dict[str, Any]:
+        try:
+            return body(task)
+        finally:
+            with world.lock:
+                target.obj.busy = None
+
+    return start_task(world, f"{target.service}.{operation}", target.id, "rest", user, fn, service=target.service,
+                      description=description, target_type=target.vim_type)
 
 
 def select_hosts(world: World, target: Target, hosts: Any) -> list[Host]:
