@@ -47,6 +47,23 @@ def vcenter_argument_spec() -> dict[str, Any]:
     )
 
 
+def target_argument_spec(hosts: bool = True) -> dict[str, Any]:
+    """The target options: ``cluster`` (+ ``datacenter``), ``hosts`` within it, or a standalone ``host``."""
+    spec: dict[str, Any] = dict(cluster=dict(type="str"), datacenter=dict(type="str"), host=dict(type="str"))
+    if hosts:
+        spec["hosts"] = dict(type="list", elements="str")
+    return spec
+
+
+def target_rules(hosts: bool = True) -> dict[str, Any]:
+    """AnsibleModule keyword arguments that go with :func:`target_argument_spec`."""
+    rules: dict[str, Any] = dict(mutually_exclusive=[("cluster", "host")], required_one_of=[("cluster", "host")])
+    if hosts:
+        rules["mutually_exclusive"].append(("hosts", "host"))
+        rules["required_by"] = {"hosts": "cluster"}
+    return rules
+
+
 class VcenterModule:
     """Wraps AnsibleModule: adds the connection options, creates clients on first use, closes them at exit."""
 

@@ -232,7 +232,11 @@ from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError, NotFoundError  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
+    VcenterModule,
+    target_argument_spec,
+    target_rules,
+)
 
 
 def resolve_target(m: VcenterModule) -> tuple[vlcm.Target, list[str] | None]:
@@ -276,17 +280,12 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            cluster=dict(type="str"),
-            datacenter=dict(type="str"),
-            hosts=dict(type="list", elements="str"),
-            host=dict(type="str"),
+            **target_argument_spec(hosts=True),
             refresh=dict(type="bool", default=True),
             include_compliant=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1800),
         ),
-        mutually_exclusive=[("cluster", "host"), ("hosts", "host")],
-        required_one_of=[("cluster", "host")],
-        required_by={"hosts": "cluster"},
+        **target_rules(hosts=True),
         supports_check_mode=True,
     )
     module.run(run)

@@ -114,7 +114,11 @@ raw:
 from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
+    VcenterModule,
+    target_argument_spec,
+    target_rules,
+)
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
@@ -139,13 +143,10 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            cluster=dict(type="str"),
-            datacenter=dict(type="str"),
-            host=dict(type="str"),
+            **target_argument_spec(hosts=False),
             policies=dict(type="bool", default=True),
         ),
-        mutually_exclusive=[("cluster", "host")],
-        required_one_of=[("cluster", "host")],
+        **target_rules(hosts=False),
         supports_check_mode=True,
     )
     module.run(run)

@@ -182,7 +182,11 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     TaskFailedError,
     VsphereError,
 )
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
+    VcenterModule,
+    target_argument_spec,
+    target_rules,
+)
 
 
 def _versions(state: rem.HostState, side: str) -> dict[str, Any]:
@@ -313,18 +317,13 @@ def _fail_apply(m: VcenterModule, target: Any, todo: list[str], names: dict[str,
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            cluster=dict(type="str"),
-            datacenter=dict(type="str"),
-            hosts=dict(type="list", elements="str"),
-            host=dict(type="str"),
+            **target_argument_spec(hosts=True),
             accept_eula=dict(type="bool", required=True),
             stage_first=dict(type="bool", default=True),
             refresh=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=14400),
         ),
-        mutually_exclusive=[("cluster", "host"), ("hosts", "host")],
-        required_one_of=[("cluster", "host")],
-        required_by={"hosts": "cluster"},
+        **target_rules(hosts=True),
         supports_check_mode=True,
     )
     module.run(run)

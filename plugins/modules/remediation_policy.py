@@ -161,7 +161,10 @@ api_version:
 from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _policy as pol  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
+    VcenterModule,
+    target_argument_spec,
+)
 
 
 def resolve_scope(m: VcenterModule) -> pol.Scope:
@@ -208,9 +211,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            cluster=dict(type="str"),
-            datacenter=dict(type="str"),
-            host=dict(type="str"),
+            **target_argument_spec(hosts=False),
             defaults=dict(type="bool"),
             failure_action=dict(type="str", choices=["FAIL", "RETRY"]),
             failure_retry_count=dict(type="int"),

@@ -135,7 +135,11 @@ hosts:
 from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
+    VcenterModule,
+    target_argument_spec,
+    target_rules,
+)
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
@@ -191,16 +195,11 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            cluster=dict(type="str"),
-            datacenter=dict(type="str"),
-            hosts=dict(type="list", elements="str"),
-            host=dict(type="str"),
+            **target_argument_spec(hosts=True),
             refresh=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=3600),
         ),
-        mutually_exclusive=[("cluster", "host"), ("hosts", "host")],
-        required_one_of=[("cluster", "host")],
-        required_by={"hosts": "cluster"},
+        **target_rules(hosts=True),
         supports_check_mode=True,
     )
     module.run(run)
