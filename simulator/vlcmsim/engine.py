@@ -238,7 +238,7 @@ def host_load(world: World, host_id: str) -> tuple[int, int]:
     return cpu, mem
 
 
-def vm_can_vmotion(vm: VM) -> str | None:
+def vmotion_blocker(vm: VM) -> str | None:
     """Why this VM cannot be live-migrated, or None.
 
     DirectPath I/O (VirtualPCIPassthrough) and physical-bus-sharing / multi-writer disks
@@ -283,7 +283,7 @@ def plan_evacuation(world: World, host_id: str, include_powered_off: bool = Fals
     stuck: list[str] = []
     for vm in vms:
         if vm.power_state == "poweredOn":
-            why = vm_can_vmotion(vm)
+            why = vmotion_blocker(vm)
             if why:
                 problems.append(f"VM '{vm.name}' ({vm.id}) {why} and cannot be migrated")
                 continue
@@ -412,7 +412,7 @@ def migrate_vm(world: World, vm_id: str, host_id: str) -> None:
             return
         hot = vm.power_state == "poweredOn"
         if hot:
-            why = vm_can_vmotion(vm)
+            why = vmotion_blocker(vm)
             if why:
                 raise OpError("InvalidState", f"VM '{vm.name}' {why} and cannot be migrated while powered on")
             cpu, mem = host_load(world, host_id)

@@ -28,7 +28,7 @@ from .engine import (
     set_progress,
     sleep_phase,
     vapi_error,
-    vm_can_vmotion,
+    vmotion_blocker,
 )
 from .model import Commit, Host, Task, World
 from .vlcm_check import host_blockers, last_check_result, start_check
@@ -225,7 +225,7 @@ def _remediate_host(world: World, target: Target, commit: Commit, host: Host,
                         drs_auto = cl is not None and cl.drs_enabled and cl.drs_behavior == "fullyAutomated"
                         for vm in list(world.vms.values()):
                             if vm.host == host.id and vm.power_state == "poweredOn" and \
-                                    (not drs_auto or vm_can_vmotion(vm)):
+                                    (not drs_auto or vmotion_blocker(vm)):
                                 restored.append((vm.id, vm.power_state))
                                 vm.power_state = "poweredOff" if power_action == "POWER_OFF_VMS" else "suspended"
             if not host.in_maintenance:

@@ -14,7 +14,6 @@ from .engine import (
     scaled,
     set_progress,
     sleep_phase,
-    vm_can_vmotion,
 )
 from .model import Cluster, Commit, Host, Task, World
 from .vlcm_compliance import compute_host_compliance
@@ -85,15 +84,18 @@ def host_blockers(world: World, target: Target, host: Host, policies: dict[str, 
         return errors, warnings
     _plan, problems = plan_evacuation(world, host.id, include_powered_off=bool(policies.get("evacuate_offline_vms")),
                                       exclude_hosts=exclude)
-    pinned = [v for v in running if vm_can_vmotion(v)]
     for p in problems:
-        if changes_power and "cannot be migrated" in p:
+        unmovable = "cannot be migrated" in p       # else: no other host has room
+        if changes_power and unmovable:
             warnings.append((p + f"; it will be {'powered off' if power_action == 'POWER_OFF_VMS' else 'suspended'}"
                                  " before remediation.", None))
-        else:
+        elif unmovable:
             errors.append((f"Host {host.name} cannot enter maintenance mode: {p}.",
-                           "Power off or migrate the VMs, add capacity to the cluster, or set "
-                           "pre_remediation_power_action to POWER_OFF_VMS." if pinned or "room" in p else None))
+                           "Power off or migrate the VM, or set pre_remediation_power_action to POWER_OFF_VMS "
+                           "or SUSPEND_VMS."))
+        else:   # the power action policy only handles VMs that cannot be migrated
+            errors.append((f"Host {host.name} cannot enter maintenance mode: {p}.",
+                           "Add capacity to the cluster, or power off or migrate some of the VMs."))
     return errors, warnings
 
 

@@ -225,6 +225,9 @@ def test_no_room_precheck_says_so_and_apply_fails_that_host(sim_factory: Callabl
     evac = next(c for c in f1["check_statuses"] if c["check"]["check"].endswith("MaintenanceModeCheck"))
     assert evac["status"] == "ERROR"
     assert "room" in evac["issues"][0]["default_message"] and "fat-1" in evac["issues"][0]["default_message"]
+    # the fix offered is capacity, not the power-action policy (which only handles VMs that cannot be migrated)
+    fix = evac["check_issues"][0]["resolution"]["default_message"]
+    assert "capacity" in fix and "pre_remediation_power_action" not in fix
     task = api.task(api.cpath("Full"), "apply", {"accept_eula": True})
     assert task["status"] == "FAILED"
     assert task["error"]["error_type"] == "ERROR" and "fat-1" in task["error"]["messages"][0]["default_message"]
