@@ -71,7 +71,13 @@ units: $(STAMP) $(GET_PIP) collection-tree
 integration: $(STAMP)
 	time $(BIN)/python -m pytest -q tests/sim tests/conformance tests/load tests/integration
 
-test: lint sanity units integration
+# the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through
+# ansible-builder offline: create the build context, run its galaxy and introspection stages (tests/ee/check_ee.py)
+.PHONY: ee-check
+ee-check: $(STAMP)
+	$(BIN)/python tests/ee/check_ee.py
+
+test: lint sanity units integration ee-check
 
 # Starts vlcmsim on the demo scenario in the background, runs the compliance report and the main job
 # (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
