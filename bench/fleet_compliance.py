@@ -223,7 +223,7 @@ def table(fleet: dict[str, Any], base: dict[str, Any], time_scale: float) -> str
         rows += [
             (f"per-cluster inventory, -f {p['forks']}", f"{p['wall']:.1f} s, {p['per_host'] * 1000:.0f} ms per host, "
                                                         f"{fleet['wall'] / p['wall']:.2f}x faster than the report"),
-            ("  its bound / wall / bound", f"{p['bound']:.1f} s = ceil({fleet['clusters']}/{p['forks']}) x scan; "
+            ("  its lower bound; wall / bound", f"{p['bound']:.1f} s = ceil({fleet['clusters']}/{p['forks']}) x scan; "
                                            f"{p['wall'] / p['bound']:.2f}"),
             ("  REST calls / logins per cluster", f"{p['rest_calls'] / fleet['clusters']:.1f} / "
                                                   f"{p['logins'] / fleet['clusters']:.2f}; live sessions after: "
