@@ -77,7 +77,7 @@ integration: $(STAMP)
 ee-check: $(STAMP)
 	$(BIN)/python tests/ee/check_ee.py
 
-test: lint sanity units integration ee-check
+test: lint ee-check sanity units integration
 
 # Starts vlcmsim on the demo scenario in the background, runs the compliance report and the main job
 # (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
