@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import faults
-from .engine import parse_iso
+from .core import faults
+from .core.clock import parse_iso
+from .core.errors import VapiError
 from .model import (
     VM,
     Cluster,
@@ -33,6 +35,7 @@ from .model import (
     Image,
     World,
 )
+from .vlcm.policies import validate_policy_spec
 
 BUNDLED = ("tiny", "demo", "fleet")
 _SCHEMA: dict[str, Any] | None = None
@@ -189,7 +192,6 @@ def build(data: dict[str, Any], source: str = "<scenario>") -> World:
             if dc_spec.get("generate"):
                 _generate(ctx, dc, dc_spec["generate"], f"{where}.generate")
         if data.get("global_policies"):
-            from .vlcm import validate_policy_spec  # late import: vlcm needs engine
             world.global_policies = validate_policy_spec(world, data["global_policies"], "defaults")
         for pos, f in enumerate(data.get("faults") or []):
             try:
@@ -198,12 +200,9 @@ def build(data: dict[str, Any], source: str = "<scenario>") -> World:
                 raise ScenarioError(f"scenario {source}: faults[{pos}]: {exc}") from exc
     except ScenarioError:
         raise
-    except Exception as exc:
-        if type(exc).__name__ == "VapiError":
-            raise ScenarioError(f"scenario {source}: policies: {exc}") from exc
-        raise
-    names = [h.name for h in world.hosts.values()]
-    dup = {n for n in names if names.count(n) > 1} if len(names) < 5000 else set()
+    except VapiError as exc:
+        raise ScenarioError(f"scenario {source}: policies: {exc}") from exc
+    dup = {n for n, k in Counter(h.name for h in world.hosts.values()).items() if k > 1}
     if dup:
         raise ScenarioError(f"scenario {source}: duplicate host name(s): {', '.join(sorted(dup))}")
     return world
@@ -217,10 +216,9 @@ def _commit(desired: Image, now: float, author: str) -> dict[str, Commit]:
 def _policies(ctx: dict[str, Any], spec: dict[str, Any] | None, kind: str, where: str) -> dict[str, Any]:
     if not spec:
         return {}
-    from .vlcm import validate_policy_spec
     try:
         return validate_policy_spec(ctx["world"], spec, kind)
-    except Exception as exc:
+    except VapiError as exc:
         raise ScenarioError(f"scenario {ctx['source']}: {where}.policies: {exc}") from exc
 
 

@@ -1,136 +1,29 @@
-"""The WSGI application and the cheroot HTTPS server.
-
-Routes: /api/... -> rest.py (+ rest_settings.py), /sdk -> soap.handle(world, request) (lazily
-imported; 501 if absent), /sim/... -> admin.py. Request faults (faults.py) apply to /api and
-/sdk, never to /sim. Calls are counted per route template in Counters.calls.
-"""
+"""The one place that wires the simulator: the WSGI application (routes /api to the REST handlers,
+/sdk to SOAP, /sim to the admin API; request faults; call counters) and the cheroot HTTPS server."""
 
 from __future__ import annotations
 
 import errno
-import importlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import engine, faults
-from .engine import VapiError, vapi_error
-from .model import Session, World
+from .core import faults
+from .core.errors import VapiError, vapi_error
+from .core.sessions import expire_session, get_session
+from .model import World
+from .protocols import admin, rest, rest_settings, soap
+from .protocols.http import Ctx, Router, error_response, json_response
 
 log = logging.getLogger("vlcmsim")
 
-STATUS = {"INVALID_ARGUMENT": 400, "NOT_ALLOWED_IN_CURRENT_STATE": 400, "ALREADY_IN_DESIRED_STATE": 400,
-          "ALREADY_EXISTS": 400, "RESOURCE_BUSY": 400, "RESOURCE_IN_USE": 400, "UNSUPPORTED": 400,
-          "INVALID_REQUEST": 400, "UNABLE_TO_ALLOCATE_RESOURCE": 400, "RESOURCE_INACCESSIBLE": 400,
-          "UNAUTHENTICATED": 401, "UNAUTHORIZED": 403, "NOT_FOUND": 404, "OPERATION_NOT_FOUND": 404,
-          "CONCURRENT_CHANGE": 409, "ERROR": 500, "INTERNAL_SERVER_ERROR": 500,
-          "SERVICE_UNAVAILABLE": 503, "TIMED_OUT": 504}
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    resp = Response(json.dumps(body), status=status, mimetype="application/json")
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
-
-
-def no_content() -> Response:
-    """204 without a body or Content-Type (the vAPI client rejects a non-JSON content type)."""
-    resp = Response(status=204)
-    del resp.headers["Content-Type"]
-    return resp
-
-
-def error_response(err: VapiError | dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    body = err.body if isinstance(err, VapiError) else err
-    return json_response(body, STATUS.get(body["error_type"], 500), headers)
-
-
-@dataclass
-class Ctx:
-    """One REST request as handlers see it."""
-
-    world: World
-    request: Request
-    params: dict[str, str]
-    session: Session | None = None
-    _body: Any = field(default=None)
-    _parsed: bool = False
-
-    @property
-    def user(self) -> str:
-        return self.session.user if self.session else ""
-
-    def body(self) -> Any:
-        if not self._parsed:
-            raw = self.request.get_data(cache=True)
-            self._parsed = True
-            if raw.strip():
-                try:
-                    self._body = json.loads(raw)
-                except ValueError as exc:
-                    raise VapiError("INVALID_ARGUMENT", f"The request body is not valid JSON: {exc}") from exc
-        return self._body
-
-    def spec(self, allowed: set[str]) -> dict[str, Any]:
-        body = self.body()
-        if body is None:
-            return {}
-        if not isinstance(body, dict):
-            raise VapiError("INVALID_ARGUMENT", "The request body must be a JSON object.")
-        for key in body:
-            if key not in allowed:
-                raise VapiError("INVALID_ARGUMENT", f"Unknown field '{key}' in the request body "
-                                                    f"(expected: {', '.join(sorted(allowed))}).", args=[key])
-        return body
-
-    def query_list(self, name: str) -> list[str] | None:
-        values = self.request.args.getlist(name) + self.request.args.getlist(f"filter.{name}")
-        return values or None
-
-    @property
-    def task_mode(self) -> bool:
-        return self.request.args.get("vmw-task", "").lower() == "true"
-
-
-Handler = Callable[[Ctx], Response]
-
-
-class Router:
-    """REST routes: (method, template, action) -> handler, matched with werkzeug on the path."""
-
-    def __init__(self) -> None:
-        self.handlers: dict[tuple[str, str, str | None], tuple[Handler, bool]] = {}
-        self._rules: set[str] = set()
-        self.map = Map(strict_slashes=False)
-
-    def add(self, method: str, template: str, handler: Handler, action: str | None = None,
-            auth: bool = True) -> None:
-        self.handlers[(method, template, action)] = (handler, auth)
-        if template not in self._rules:
-            self._rules.add(template)
-            rule = template.replace("{", "<").replace("}", ">")
-            self.map.add(Rule(rule, endpoint=template))
-
-    def match(self, path: str) -> tuple[str, dict[str, str]] | None:
-        try:
-            endpoint, params = self.map.bind("localhost").match(path, method="GET")
-        except (NotFound, MethodNotAllowed):
-            return None
-        return str(endpoint), dict(params)
-
 
 def build_router() -> Router:
-    from . import rest, rest_settings
     router = Router()
     rest.register(router)
     rest_settings.register(router)
@@ -174,7 +67,6 @@ class App:
     def dispatch(self, request: Request) -> Response:
         path = request.path
         if path == "/sim" or path.startswith("/sim/"):
-            from . import admin
             return admin.handle(self, request)
         world = self.world
         action = request.args.get("action")
@@ -204,8 +96,8 @@ class App:
             # cheroot closes the socket without writing a response for this errno
             raise ConnectionResetError(errno.ECONNRESET, "connection reset by the simulator (fault)")
         if ftype == "expire_session":
-            sid = request.headers.get("vmware-api-session-id") or _soap_cookie(request)
-            engine.expire_session(self.world, sid)
+            sid = request.headers.get("vmware-api-session-id") or soap.session_id(request)
+            expire_session(self.world, sid)
             return None
         status = int(fault.get("status", 503))
         headers = {}
@@ -218,19 +110,11 @@ class App:
         return json_response(body, status, headers)
 
     def soap(self, request: Request) -> Response:
-        try:
-            soap = importlib.import_module("vlcmsim.soap")
-        except ModuleNotFoundError as exc:
-            if exc.name != "vlcmsim.soap":
-                raise
-            return Response("SOAP endpoint not available in this build", status=501, mimetype="text/plain")
         return soap.handle(self.world, request)
 
     def rest(self, request: Request, template: str, params: dict[str, str], action: str | None) -> Response:
         world = self.world
         entry = self.router.handlers.get((request.method, template, action))
-        if entry is None and action is not None:
-            entry = None
         if entry is None:
             allowed = sorted({m for (m, t, a) in self.router.handlers if t == template and a == action})
             what = f"{request.method} /api{template}" + (f"?action={action}" if action else "")
@@ -241,7 +125,7 @@ class App:
         ctx = Ctx(world=world, request=request, params=params)
         if auth:
             sid = request.headers.get("vmware-api-session-id")
-            ctx.session = engine.get_session(world, sid)
+            ctx.session = get_session(world, sid)
             if ctx.session is None:
                 return error_response(vapi_error(
                     "UNAUTHENTICATED", "Authentication required." if not sid else "The session is not valid "
@@ -250,11 +134,6 @@ class App:
             return handler(ctx)
         except VapiError as exc:
             return error_response(exc)
-
-
-def _soap_cookie(request: Request) -> str | None:
-    value = request.cookies.get("vmware_soap_session")
-    return value.strip('"') if value else None
 
 
 # --------------------------------------------------------------------------- serving

@@ -17,8 +17,8 @@ import requests
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask as _wait_for_task
 from pyVmomi import vim, vmodl
-from vlcmsim import soap
 from vlcmsim.model import VM, Cluster, Datacenter, Host, Image, World
+from vlcmsim.protocols import soap
 from werkzeug import Request
 from werkzeug.serving import make_server
 

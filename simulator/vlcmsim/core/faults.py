@@ -21,7 +21,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from .model import World
+from ..model import World
 
 REQUEST_TYPES = {"http_status", "reset_connection", "slow", "expire_session"}
 STATE_TYPES = {"host_fail", "host_disconnect", "cluster_busy"}

@@ -1,13 +1,8 @@
-"""vLCM image operations for clusters and standalone hosts.
+"""Remediation (`apply`), the last-apply-result report and the apply impact.
 
-This module is the facade callers use (`engine`, `rest_settings`, `scenarios`). Staging and
-remediation (apply), the apply reports and apply impact live here; targets and images,
-policies, compliance and the pre-check live in `vlcm_images`, `vlcm_policies`,
-`vlcm_compliance` and `vlcm_check`, and are re-exported. Results are dicts shaped like the
-official binding structures (`HostCompliance`, `ClusterCompliance`, `Software.StageResult`,
-`Software.CheckResult`, `Software.ApplyResult`, `reports.*`). State changes happen under
-`world.lock`; phases sleep outside it.
-"""
+Apply stages what is not staged, then per host (one at a time, or in batches with the parallel
+remediation policy): maintenance mode (DRS evacuates), install, reboot, exit; failure_action retries;
+a failed host stays staged. Results are shaped like `Software.ApplyResult` / `ApplyImpact`."""
 
 from __future__ import annotations
 
@@ -15,184 +10,18 @@ import threading
 import time
 from typing import Any
 
-from . import faults
-from .engine import (
-    OpError,
-    TaskFailed,
-    VapiError,
-    enter_maintenance,
-    exit_maintenance,
-    iso,
-    message,
-    scaled,
-    set_progress,
-    sleep_phase,
-    vapi_error,
-    vmotion_blocker,
-)
-from .model import Commit, Host, Task, World
-from .vlcm_check import host_blockers, last_check_result, start_check
-from .vlcm_compliance import (
-    IMPACT_ORDER,
-    cluster_compliance,
-    compliance_unknown,
-    compute_host_compliance,
-    host_compliance_report,
-    rescan_hosts,
-    scan,
-    start_scan,
-)
-from .vlcm_images import (
-    CLUSTER_SERVICE,
-    HOST_SERVICE,
-    Target,
-    add_on_info,
-    base_image_info,
-    busy_check,
-    check_commit,
-    commit_info,
-    component_info,
-    desired_commit,
-    effective_components,
-    is_fully_staged,
-    is_software_staged,
-    new_notes,
-    note,
-    resolve,
-    select_hosts,
-    software_info,
-    stageable_part,
-    start_exclusive,
-    version_key,
-)
-from .vlcm_policies import effective_policies, get_policies, set_policies, validate_policy_spec
-
-__all__ = [
-    "CLUSTER_SERVICE", "HOST_SERVICE", "IMPACT_ORDER", "Target", "TaskFailed", "add_on_info", "apply_impact",
-    "base_image_info", "cluster_compliance", "commit_info", "component_info", "compute_host_compliance",
-    "desired_commit", "effective_components", "effective_policies", "get_policies", "host_blockers",
-    "host_compliance_report", "last_apply_result", "last_check_result", "resolve", "scan", "set_policies",
-    "software_info", "start_apply", "start_check", "start_scan", "start_stage", "validate_policy_spec",
-    "version_key",
-]
-
-
-# --------------------------------------------------------------------------- staging
-
-
-def host_status(status: str, start: float, end: float, notes: dict[str, Any] | None = None,
-                 progress: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": status, "start_time": iso(start), "end_time": iso(end),
-                           "notifications": notes or new_notes()}
-    if progress and status not in ("SKIPPED", "TIMED_OUT"):     # binding union: no progress for those
-        out["progress"] = {"total": 100, "completed": 100 if status != "RUNNING" else 0,
-                           "message": message("com.vmware.vcIntegrity.lifecycle.Progress", status)}
-    return out
-
-
-def stage_hosts(world: World, target: Target, commit: Commit, hosts: list[Host],
-                 task: Task | None, base_progress: int, span: int) -> dict[str, dict[str, Any]]:
-    """Download the image to `hosts` in parallel (one thread per host). Returns host id -> status."""
-    results: dict[str, dict[str, Any]] = {}
-    done = [0]
-
-    def one(host: Host) -> None:
-        start = time.time()
-        notes = new_notes()
-        with world.lock:
-            connected = host.connection_state == "connected"
-        if not connected:
-            notes["errors"].append(note("errors", "com.vmware.vcIntegrity.lifecycle.HostNotConnected",
-                                         f"Host {host.name} is not connected.", [host.name]))
-            status = "ERROR"
-        else:
-            sleep_phase(world, scaled(world, "download"))
-            if faults.take_host_fail(world, host.id, "download"):
-                notes["errors"].append(note("errors", "com.vmware.vcIntegrity.lifecycle.StageFailed",
-                                             f"Staging the image on host {host.name} failed: the download of "
-                                             "the depot content did not complete.", [host.name]))
-                status = "ERROR"
-            else:
-                with world.lock:
-                    host.staged = stageable_part(commit.image, host)
-                    host.staged_commit = commit.id
-                    world.counters.downloads += 1
-                    if commit.image.hardware_support and not host.firmware_stageable:
-                        notes["warnings"].append(note(
-                            "warnings", "com.vmware.vcIntegrity.lifecycle.FirmwareStagingNotSupported",
-                            f"Firmware staging is not supported on host {host.name}; the software was staged "
-                            "and the firmware will be installed during remediation.", [host.name]))
-                status = "OK"
-        with world.lock:
-            results[host.id] = host_status(status, start, time.time(), notes)
-            done[0] += 1
-        set_progress(world, task, base_progress + span * done[0] // max(1, len(hosts)),
-                     f"Staged {done[0]} of {len(hosts)} hosts")
-
-    threads = [threading.Thread(target=one, args=(h,), daemon=True) for h in hosts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
-def start_stage(world: World, target: Target, spec: dict[str, Any], user: str) -> Task:
-    with world.lock:
-        commit = check_commit(world, target, spec.get("commit"))
-        hosts = select_hosts(world, target, spec.get("hosts")) if target.kind == "cluster" else target.hosts(world)
-        busy_check(world, target)
-        return start_exclusive(world, target, "stage", user, f"Stage the desired image to {target.name}",
-                               lambda task: _stage(world, target, commit, hosts, task))
-
-
-def _stage(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:
-    start = time.time()
-    with world.lock:   # hosts of unknown compliance trigger a compliance check (of the whole target) first
-        unknown = [h for h in target.hosts(world) if compliance_unknown(h, commit)]
-    if unknown:
-        scan(world, target, task, unknown)
-    with world.lock:
-        skipped = [h for h in hosts if h.compliance["status"] != "NON_COMPLIANT" or  # type: ignore[index]
-                   is_software_staged(h, commit) or is_fully_staged(h, commit)]
-        to_stage = [h for h in hosts if h not in skipped]
-    statuses = stage_hosts(world, target, commit, to_stage, task, 20, 75)
-    now = time.time()
-    for h in skipped:
-        notes = new_notes()
-        comp = h.compliance or {}
-        why = ("is already staged" if comp.get("status") == "NON_COMPLIANT" else
-               f"is {str(comp.get('status', 'UNKNOWN')).lower().replace('_', '-')}")
-        notes["info"].append(note("info", "com.vmware.vcIntegrity.lifecycle.StageSkipped",
-                                   f"Host {h.name} {why}; nothing to stage.", [h.name]))
-        statuses[h.id] = host_status("SKIPPED", start, now, notes)
-    with world.lock:
-        rescan_hosts(world, target, [h for h in hosts if h.connection_state == "connected"])
-        failed = [h.id for h in hosts if statuses[h.id]["status"] == "ERROR"]
-        ok = [h.id for h in hosts if statuses[h.id]["status"] == "OK"]
-        skip = [h.id for h in hosts if statuses[h.id]["status"] == "SKIPPED"]
-        overall = host_status("ERROR" if failed else "OK", start, time.time())
-        if target.kind == "cluster":
-            result: dict[str, Any] = {
-                "status": overall, "commit": commit.id,
-                "host_info": {h.id: {"name": h.name, "is_vsan_witness": False} for h in hosts},
-                "host_status": statuses, "successful_hosts": ok, "failed_hosts": failed,
-                "skipped_hosts": skip, "notifications": new_notes()}
-        else:
-            h = hosts[0]
-            st = statuses[h.id]
-            result = {"status": {**overall, "status": st["status"], "notifications": st["notifications"]},
-                      "commit": commit.id, "host_info": {"name": h.name, "is_vsan_witness": False},
-                      "notifications": st["notifications"]}
-        target.obj.last_stage_result = result
-    if failed:
-        names = ", ".join(world.hosts[i].name for i in failed)
-        raise TaskFailed(vapi_error("ERROR", f"Staging failed on host(s) {names} of {target.name}.",
-                                    "com.vmware.vcIntegrity.lifecycle.StageTaskFailed", [names]))
-    return result
-
-
-# --------------------------------------------------------------------------- apply
+from ..core import faults
+from ..core.clock import scaled, sleep_phase
+from ..core.errors import OpError, TaskFailed, VapiError, message, vapi_error
+from ..core.hosts import enter_maintenance, exit_maintenance, vmotion_blocker
+from ..core.tasks import set_progress
+from ..model import Commit, Host, Task, World
+from .check import host_blockers
+from .compliance import compliance_unknown, compute_host_compliance, rescan_hosts, scan
+from .images import is_fully_staged, is_software_staged, new_notes, note
+from .policies import effective_policies
+from .stage import host_status, stage_hosts
+from .targets import Target, busy_check, check_commit, desired_commit, select_hosts, start_exclusive
 
 
 def _phase(world: World, host: Host, phase: str, duration: str) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from . import engine
-from .engine import VapiError, iso, message
-from .model import Task, World
-from .server import Ctx, Router, error_response, json_response, no_content
+from ..core.clock import iso
+from ..core.errors import VapiError, message, vapi_error
+from ..core.sessions import login, logout
+from ..model import Task, World
+from .http import Ctx, Router, error_response, json_response, no_content
 
 # list limits of vCenter's /api/vcenter/* list operations (UNABLE_TO_ALLOCATE_RESOURCE beyond)
 LIMITS = {"host": 2500, "vm": 4000, "cluster": 1000, "datacenter": 1000}
@@ -65,7 +66,7 @@ def respond_task(ctx: Ctx, start: Callable[[], Task], timeout: float = 3600.0) -
     if task.status == "FAILED" and task.error:
         return error_response({k: v for k, v in task.error.items() if k in ("error_type", "messages")})
     if task.status != "SUCCEEDED":
-        return error_response(engine.vapi_error("TIMED_OUT", f"Operation {task.operation} did not complete."))
+        return error_response(vapi_error("TIMED_OUT", f"Operation {task.operation} did not complete."))
     return json_response(task.result)
 
 
@@ -103,7 +104,7 @@ def create_session(ctx: Ctx) -> Response:
     if user is None or password is None:
         raise VapiError("UNAUTHENTICATED", "Authentication required: send HTTP basic credentials.",
                         "com.vmware.vapi.endpoint.method.authentication.required")
-    sess = engine.login(ctx.world, user, password, "rest")
+    sess = login(ctx.world, user, password, "rest")
     if sess is None:
         raise VapiError("UNAUTHENTICATED", f"Invalid user name or password for user '{user}'.",
                         "com.vmware.vapi.endpoint.method.authentication.failed", [user])
@@ -118,7 +119,7 @@ def get_session_info(ctx: Ctx) -> Response:
 
 def delete_session(ctx: Ctx) -> Response:
     assert ctx.session is not None
-    engine.logout(ctx.world, ctx.session.id)
+    logout(ctx.world, ctx.session.id)
     return no_content()
 
 
@@ -259,4 +260,3 @@ def register(router: Router) -> None:
     router.add("GET", "/vcenter/cluster/{cluster}", get_cluster)
     router.add("GET", "/vcenter/host", list_hosts)
     router.add("GET", "/vcenter/vm", list_vms)
-    _ = error_response  # re-exported for rest_settings

@@ -5,22 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .engine import (
-    VapiError,
-    iso,
-    scaled,
-    set_progress,
-    sleep_phase,
-    start_task,
-)
-from .model import Commit, Host, Image, Task, World
-from .vlcm_images import (
-    Target,
+from ..core.clock import iso, scaled, sleep_phase
+from ..core.errors import VapiError
+from ..core.tasks import set_progress, start_task
+from ..model import Commit, Host, Image, Task, World
+from .images import (
     add_on_info,
     base_image_info,
-    busy_check,
     component_info,
-    desired_commit,
     effective_components,
     firmware_modules,
     is_fully_staged,
@@ -29,7 +21,8 @@ from .vlcm_images import (
     note,
     version_key,
 )
-from .vlcm_policies import effective_policies
+from .policies import effective_policies
+from .targets import Target, busy_check, desired_commit
 
 IMPACT_ORDER = ["NO_IMPACT", "PARTIAL_MAINTENANCE_MODE_REQUIRED", "MAINTENANCE_MODE_REQUIRED",
                 "REBOOT_REQUIRED", "UNKNOWN"]

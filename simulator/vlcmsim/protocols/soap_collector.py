@@ -26,8 +26,8 @@ from typing import Any
 
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
+from ..model import Session, World
 from . import soap_faults
-from .model import Session, World
 from .soap_faults import SoapFault
 from .soap_inventory import InvalidPath, Inventory, path_type, typed, wsdl_name
 

@@ -30,7 +30,7 @@ from pyVmomi.SoapAdapter import (
     SoapSerializer,
 )
 
-from .model import World
+from ..model import World
 from .soap_inventory import api_version
 
 VIM_NS = "urn:vim25"

@@ -2,7 +2,7 @@
 
 A SOAP handler raises `SoapFault(fault)`; soap.py serialises it as a real soapenv:Fault whose
 detail is the vmodl fault (pyVmomi's client raises the same typed fault).  Failed tasks carry
-the fault in `TaskInfo.error`.  Engine errors arrive as `engine.OpError(fault_name, message)`
+the fault in `TaskInfo.error`.  Core errors arrive as `OpError(fault_name, message)`
 or, for failed tasks, as `Task.error` = vAPI error dict (+ `"fault": <vim fault name>`).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from .model import Task, World
+from ..model import Task, World
 
 
 class SoapFault(Exception):
@@ -45,7 +45,7 @@ def make(name: str, message: str, obj: Any = None, vm_state: str | None = None) 
 
 
 def from_op_error(err: Any, obj: Any = None, vm_state: str | None = None) -> Any:
-    """engine.OpError -> vmodl fault."""
+    """core.errors.OpError -> vmodl fault."""
     return make(getattr(err, "fault", "SystemError"), getattr(err, "message", str(err)), obj, vm_state)
 
 
@@ -73,9 +73,8 @@ def task_fault(task: Task, world: World | None = None) -> Any:
         name = _VAPI_TO_VIM.get(str(err.get("error_type")), "SystemError") if isinstance(err, dict) else "SystemError"
     if name == "ManagedObjectNotFound":
         # the task's own target is the missing object in the engine's messages
-        from .soap_inventory import mo
-
-        return make(name, message, obj=mo("ManagedEntity", task.target) if task.target else None)
+        ref = VmomiSupport.GetWsdlType("urn:vim25", "ManagedEntity")(task.target) if task.target else None
+        return make(name, message, obj=ref)
     if name == "InvalidPowerState":
         vm = world.vms.get(task.target) if world is not None else None
         return make(name, message, vm_state=vm.power_state if vm else "poweredOff")

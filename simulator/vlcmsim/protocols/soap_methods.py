@@ -3,13 +3,14 @@
 Each handler gets the call context, the (checked) `_this` object and the decoded arguments,
 and returns a pyVmomi value or raises `SoapFault`.  State changes go through `engine`
 (maintenance mode, migration, power, cluster config), so REST and SOAP share one model;
-tasks are `engine.start_task` tasks with moid `task-N`.
+tasks are `core.tasks.start_task` tasks with moid `task-N`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import http.cookies
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +18,20 @@ from typing import Any
 import werkzeug
 from pyVmomi import vim, vmodl
 
-from . import engine, soap_faults
-from .model import Session, World
+from ..core.hosts import (
+    enter_maintenance,
+    exit_maintenance,
+    migrate_vm,
+    power_off_vm,
+    power_on_vm,
+    reconfigure_cluster,
+)
+from ..core.sessions import get_session, login, logout
+from ..core.tasks import start_task
+from ..model import Session, World
+from . import soap_faults
 from .soap_codec import Call
-from .soap_collector import ObjectSpace, ViewState, soap_state, wait_for_updates
+from .soap_collector import FilterState, ObjectSpace, ViewState, soap_state, user_session, wait_for_updates
 from .soap_faults import SoapFault
 from .soap_inventory import Inventory, task_operation, wsdl_name
 
@@ -88,18 +99,17 @@ def _current_time(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
 
 @_method("Login")
 def _login(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    sess = engine.login(ctx.world, args.get("userName") or "", args.get("password") or "", "soap")
+    sess = login(ctx.world, args.get("userName") or "", args.get("password") or "", "soap")
     if sess is None:
         raise SoapFault(soap_faults.invalid_login())
     old = session_id(ctx.request)
-    if old and old != sess.id and engine.get_session(ctx.world, old) is not None:
+    if old and old != sess.id and get_session(ctx.world, old) is not None:
         # a second Login on the same connection replaces the session, as vCenter does
-        engine.logout(ctx.world, old)
+        logout(ctx.world, old)
         soap_state(ctx.world).drop(old)
     secure = "; Secure" if ctx.request.scheme == "https" else ""
     ctx.cookies.append(f'{COOKIE_NAME}="{sess.id}"; Path=/; HttpOnly{secure}')
     state = soap_state(ctx.world).session(ctx.world, sess.id)
-    from .soap_collector import user_session
 
     return user_session(sess, state)
 
@@ -107,7 +117,7 @@ def _login(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
 @_method("Logout")
 def _logout(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
     assert ctx.session is not None
-    engine.logout(ctx.world, ctx.session.id)
+    logout(ctx.world, ctx.session.id)
     soap_state(ctx.world).drop(ctx.session.id)
     return None
 
@@ -123,7 +133,6 @@ def _session_is_active(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------- views
 @_method("CreateContainerView")
 def _create_container_view(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    import uuid
 
     space = ctx.space()
     with ctx.world.lock:
@@ -184,9 +193,7 @@ def _cancel_retrieve(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
 
 @_method("CreateFilter")
 def _create_filter(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    import uuid
 
-    from .soap_collector import FilterState
 
     space = ctx.space()
     spec = args.get("spec")
@@ -214,7 +221,7 @@ def _wait(ctx: Context, version: str | None, max_wait: float | None) -> Any:
     space = ctx.space()
     assert ctx.session is not None
     sid = ctx.session.id
-    return wait_for_updates(space, version, max_wait, lambda: engine.get_session(ctx.world, sid) is not None)
+    return wait_for_updates(space, version, max_wait, lambda: get_session(ctx.world, sid) is not None)
 
 
 @_method("WaitForUpdatesEx")
@@ -250,12 +257,12 @@ def _cancel_wait(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
 def _start(ctx: Context, method: str, target: str, fn: Callable[[Any], Any]) -> Any:
     """Start an engine task for a SOAP *_Task method and return its vim.Task reference.
 
-    `fn(task)` runs in the engine's task thread; an engine.OpError it raises ends the task
+    `fn(task)` runs in the engine's task thread; a core OpError it raises ends the task
     in state error with the matching vim fault as TaskInfo.error.
     """
     assert ctx.session is not None
     target_type = ctx.inv.type_of(target) or ""
-    task = engine.start_task(ctx.world, task_operation(method), target, "soap", ctx.session.user, fn,
+    task = start_task(ctx.world, task_operation(method), target, "soap", ctx.session.user, fn,
                              target_type=target_type)
     return vim.Task(task.id)
 
@@ -274,7 +281,7 @@ def _enter_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
         raise SoapFault(soap_faults.invalid_argument("timeout must not be negative", "timeout"))
 
     def fn(task: Any) -> None:
-        engine.enter_maintenance(ctx.world, host_id, evacuate_powered_off=evacuate_off, task=task)
+        enter_maintenance(ctx.world, host_id, evacuate_powered_off=evacuate_off, task=task)
 
     return _start(ctx, "EnterMaintenanceMode_Task", host_id, fn)
 
@@ -284,7 +291,7 @@ def _exit_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
     host_id = this._moId
 
     def fn(task: Any) -> None:
-        engine.exit_maintenance(ctx.world, host_id)
+        exit_maintenance(ctx.world, host_id)
 
     return _start(ctx, "ExitMaintenanceMode_Task", host_id, fn)
 
@@ -326,7 +333,7 @@ def _reconfigure_cluster(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
             f"invalid defaultVmBehavior '{changes['drs_behavior']}'", "spec.drsConfig.defaultVmBehavior"))
 
     def fn(task: Any) -> None:
-        engine.reconfigure_cluster(ctx.world, target, **changes)
+        reconfigure_cluster(ctx.world, target, **changes)
 
     return _start(ctx, "ReconfigureComputeResource_Task", target, fn)
 
@@ -343,7 +350,7 @@ def _power_on(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
                 "powering on a VM on another host is not supported; migrate it first", "host"))
 
     def fn(task: Any) -> None:
-        engine.power_on_vm(ctx.world, vm_id)
+        power_on_vm(ctx.world, vm_id)
 
     return _start(ctx, "PowerOnVM_Task", vm_id, fn)
 
@@ -353,7 +360,7 @@ def _power_off(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
     vm_id = this._moId
 
     def fn(task: Any) -> None:
-        engine.power_off_vm(ctx.world, vm_id)
+        power_off_vm(ctx.world, vm_id)
 
     return _start(ctx, "PowerOffVM_Task", vm_id, fn)
 
@@ -369,7 +376,7 @@ def _migrate(ctx: Context, method: str, vm_id: str, host: Any) -> Any:
     host_id = host._moId
 
     def fn(task: Any) -> None:
-        engine.migrate_vm(ctx.world, vm_id, host_id)
+        migrate_vm(ctx.world, vm_id, host_id)
 
     return _start(ctx, method, vm_id, fn)
 

@@ -8,25 +8,32 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from . import vlcm
-from .engine import VapiError, iso
+from ..core.clock import iso
+from ..core.errors import VapiError
+from ..vlcm.apply import apply_impact, last_apply_result, start_apply
+from ..vlcm.check import last_check_result, start_check
+from ..vlcm.compliance import cluster_compliance, start_scan
+from ..vlcm.images import add_on_info, base_image_info, component_info, software_info, version_key
+from ..vlcm.policies import effective_policies, get_policies, set_policies
+from ..vlcm.stage import start_stage
+from ..vlcm.targets import Target, commit_info, desired_commit, resolve
+from .http import Ctx, Router, json_response, no_content
 from .rest import respond_task
-from .server import Ctx, Router, json_response, no_content
 
 C = "/esx/settings/clusters/{cluster}"
 H = "/esx/settings/hosts/{host}"
 
 
-def _target(ctx: Ctx, operation: bool = False) -> vlcm.Target:
+def _target(ctx: Ctx, operation: bool = False) -> Target:
     if "cluster" in ctx.params:
-        return vlcm.resolve(ctx.world, "cluster", ctx.params["cluster"], operation)
-    return vlcm.resolve(ctx.world, "host", ctx.params["host"], operation)
+        return resolve(ctx.world, "cluster", ctx.params["cluster"], operation)
+    return resolve(ctx.world, "host", ctx.params["host"], operation)
 
 
-def _desired_image(ctx: Ctx) -> tuple[vlcm.Target, Any]:
+def _desired_image(ctx: Ctx) -> tuple[Target, Any]:
     t = _target(ctx)
     with ctx.world.lock:
-        return t, vlcm.desired_commit(ctx.world, t).image
+        return t, desired_commit(ctx.world, t).image
 
 
 # --------------------------------------------------------------------------- software
@@ -36,24 +43,24 @@ def get_software(ctx: Ctx) -> Response:
     if ctx.request.args.get("image") is not None:
         raise VapiError("NOT_FOUND", "Alternative (default) images are not modelled by this simulator.")
     _t, image = _desired_image(ctx)
-    return json_response(vlcm.software_info(ctx.world, image))
+    return json_response(software_info(ctx.world, image))
 
 
 def get_base_image(ctx: Ctx) -> Response:
     _t, image = _desired_image(ctx)
-    return json_response(vlcm.base_image_info(ctx.world, image.base_image))
+    return json_response(base_image_info(ctx.world, image.base_image))
 
 
 def get_add_on(ctx: Ctx) -> Response:
     t, image = _desired_image(ctx)
     if image.add_on is None:
         raise VapiError("NOT_FOUND", f"The desired image of {t.name} has no vendor add-on.")
-    return json_response(vlcm.add_on_info(ctx.world, image.add_on))
+    return json_response(add_on_info(ctx.world, image.add_on))
 
 
 def list_components(ctx: Ctx) -> Response:
     _t, image = _desired_image(ctx)
-    return json_response({n: vlcm.component_info(ctx.world, n, v) for n, v in sorted(image.components.items())})
+    return json_response({n: component_info(ctx.world, n, v) for n, v in sorted(image.components.items())})
 
 
 def get_component(ctx: Ctx) -> Response:
@@ -61,7 +68,7 @@ def get_component(ctx: Ctx) -> Response:
     name = ctx.params["component"]
     if name not in image.components:
         return json_response(None)    # optional result: the component is not in the desired image
-    return json_response(vlcm.component_info(ctx.world, name, image.components[name]))
+    return json_response(component_info(ctx.world, name, image.components[name]))
 
 
 def get_hardware_support(ctx: Ctx) -> Response:
@@ -70,62 +77,62 @@ def get_hardware_support(ctx: Ctx) -> Response:
 
 
 def get_commit(ctx: Ctx) -> Response:
-    return json_response(vlcm.commit_info(ctx.world, _target(ctx), ctx.params["commit"]))
+    return json_response(commit_info(ctx.world, _target(ctx), ctx.params["commit"]))
 
 
 def get_compliance(ctx: Ctx) -> Response:
-    return json_response(vlcm.cluster_compliance(ctx.world, _target(ctx)))
+    return json_response(cluster_compliance(ctx.world, _target(ctx)))
 
 
 def scan(ctx: Ctx) -> Response:
     t = _target(ctx)
-    return respond_task(ctx, lambda: vlcm.start_scan(ctx.world, t, ctx.user))
+    return respond_task(ctx, lambda: start_scan(ctx.world, t, ctx.user))
 
 
 def stage(ctx: Ctx) -> Response:
     t = _target(ctx, operation=True)
     spec = ctx.spec({"commit", "hosts"} if t.kind == "cluster" else {"commit"})
-    return respond_task(ctx, lambda: vlcm.start_stage(ctx.world, t, spec, ctx.user))
+    return respond_task(ctx, lambda: start_stage(ctx.world, t, spec, ctx.user))
 
 
 def check(ctx: Ctx) -> Response:
     t = _target(ctx, operation=True)
     spec = ctx.spec({"commit", "hosts"} if t.kind == "cluster" else {"commit"})
-    return respond_task(ctx, lambda: vlcm.start_check(ctx.world, t, spec, ctx.user))
+    return respond_task(ctx, lambda: start_check(ctx.world, t, spec, ctx.user))
 
 
 def apply(ctx: Ctx) -> Response:
     t = _target(ctx, operation=True)
     spec = ctx.spec({"commit", "hosts", "accept_eula"} if t.kind == "cluster" else {"commit", "accept_eula"})
-    return respond_task(ctx, lambda: vlcm.start_apply(ctx.world, t, spec, ctx.user))
+    return respond_task(ctx, lambda: start_apply(ctx.world, t, spec, ctx.user))
 
 
 def last_check(ctx: Ctx) -> Response:
-    return json_response(vlcm.last_check_result(ctx.world, _target(ctx)))
+    return json_response(last_check_result(ctx.world, _target(ctx)))
 
 
 def last_apply(ctx: Ctx) -> Response:
-    return json_response(vlcm.last_apply_result(ctx.world, _target(ctx)))
+    return json_response(last_apply_result(ctx.world, _target(ctx)))
 
 
 def impact(ctx: Ctx) -> Response:
-    return json_response(vlcm.apply_impact(ctx.world, _target(ctx)))
+    return json_response(apply_impact(ctx.world, _target(ctx)))
 
 
 # --------------------------------------------------------------------------- policies
 
 
 def get_policy(ctx: Ctx) -> Response:
-    return json_response(vlcm.get_policies(ctx.world, _target(ctx)))
+    return json_response(get_policies(ctx.world, _target(ctx)))
 
 
 def set_policy(ctx: Ctx) -> Response:
-    vlcm.set_policies(ctx.world, _target(ctx), ctx.body() if ctx.body() is not None else {})
+    set_policies(ctx.world, _target(ctx), ctx.body() if ctx.body() is not None else {})
     return no_content()
 
 
 def get_effective(ctx: Ctx) -> Response:
-    return json_response(vlcm.effective_policies(ctx.world, _target(ctx)))
+    return json_response(effective_policies(ctx.world, _target(ctx)))
 
 
 def _defaults_kind(ctx: Ctx) -> str:
@@ -133,16 +140,16 @@ def _defaults_kind(ctx: Ctx) -> str:
 
 
 def get_defaults(ctx: Ctx) -> Response:
-    return json_response(vlcm.get_policies(ctx.world, None, _defaults_kind(ctx)))
+    return json_response(get_policies(ctx.world, None, _defaults_kind(ctx)))
 
 
 def set_defaults(ctx: Ctx) -> Response:
-    vlcm.set_policies(ctx.world, None, ctx.body() if ctx.body() is not None else {}, _defaults_kind(ctx))
+    set_policies(ctx.world, None, ctx.body() if ctx.body() is not None else {}, _defaults_kind(ctx))
     return no_content()
 
 
 def get_defaults_effective(ctx: Ctx) -> Response:
-    return json_response(vlcm.effective_policies(ctx.world, None, _defaults_kind(ctx)))
+    return json_response(effective_policies(ctx.world, None, _defaults_kind(ctx)))
 
 
 # --------------------------------------------------------------------------- enablement, depot
@@ -166,7 +173,7 @@ def get_enablement(ctx: Ctx) -> Response:
 
 
 def _min_ok(version: str, minimum: str | None) -> bool:
-    return minimum is None or vlcm.version_key(version) >= vlcm.version_key(minimum)
+    return minimum is None or version_key(version) >= version_key(minimum)
 
 
 def depot_base_images(ctx: Ctx) -> Response:

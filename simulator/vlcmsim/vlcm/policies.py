@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import (
-    VapiError,
-)
-from .model import World
-from .vlcm_images import Target
+from ..core.errors import VapiError
+from ..model import World
+from .targets import Target
 
 # --------------------------------------------------------------------------- policies
 

@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from . import engine, faults
-from .model import Image, World
+from ..core import faults
+from ..core.clock import iso
+from ..core.hosts import maintenance_host_seconds
+from ..model import Image, World
 
-if TYPE_CHECKING:
-    from .server import App
+
+class App(Protocol):
+    """What the admin API needs of the application: its world, and a reset to the scenario."""
+
+    world: World
+
+    def reset(self) -> None: ...
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -67,8 +74,8 @@ def state(world: World) -> dict[str, Any]:
                     for v in world.vms.values()],
             "tasks": [{"id": t.id, "operation": t.operation, "target": t.target, "protocol": t.protocol,
                        "status": t.status, "progress": t.progress_completed, "error": t.error,
-                       "created": engine.iso(t.created), "started": engine.iso(t.started),
-                       "finished": engine.iso(t.finished)}
+                       "created": iso(t.created), "started": iso(t.started),
+                       "finished": iso(t.finished)}
                       for t in world.tasks.values()],
         }
 
@@ -82,7 +89,7 @@ def counters(world: World) -> dict[str, Any]:
             if world.session_idle_timeout <= 0 or now - s.last_used <= world.session_idle_timeout:
                 live[s.protocol] = live.get(s.protocol, 0) + 1
         return {"logins": dict(c.logins), "logouts": dict(c.logouts), "live_sessions": live,
-                "calls": dict(c.calls), "maintenance_host_seconds": round(engine.maintenance_host_seconds(world), 3),
+                "calls": dict(c.calls), "maintenance_host_seconds": round(maintenance_host_seconds(world), 3),
                 "evacuations": c.evacuations, "reboots": c.reboots, "host_scans": c.host_scans,
                 "downloads": c.downloads, "installs": c.installs}
 

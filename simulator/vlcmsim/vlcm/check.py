@@ -6,19 +6,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .engine import (
-    VapiError,
-    iso,
-    message,
-    plan_evacuation,
-    scaled,
-    set_progress,
-    sleep_phase,
-)
-from .model import Cluster, Commit, Host, Task, World
-from .vlcm_compliance import compute_host_compliance
-from .vlcm_images import Target, busy_check, check_commit, select_hosts, start_exclusive
-from .vlcm_policies import effective_policies
+from ..core.clock import iso, scaled, sleep_phase
+from ..core.errors import VapiError, message
+from ..core.hosts import plan_evacuation
+from ..core.tasks import set_progress
+from ..model import Cluster, Commit, Host, Task, World
+from .compliance import compute_host_compliance
+from .policies import effective_policies
+from .targets import Target, busy_check, check_commit, select_hosts, start_exclusive
 
 # --------------------------------------------------------------------------- check
 

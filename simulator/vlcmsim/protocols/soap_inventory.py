@@ -23,7 +23,8 @@ from typing import Any
 
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from .model import VM, Cluster, Host, Task, World
+from ..model import VM, Cluster, Host, Task, World
+from . import soap_faults
 
 ROOT_FOLDER = "group-d1"
 
@@ -549,8 +550,6 @@ class Inventory:
         return {"info": lambda: self.task_info(task)}
 
     def task_info(self, task: Task) -> Any:
-        from . import soap_faults  # local import: soap_faults imports nothing from here
-
         states = {"PENDING": "queued", "RUNNING": "running", "BLOCKED": "running",
                   "SUCCEEDED": "success", "FAILED": "error"}
         state = states.get(task.status, "queued")

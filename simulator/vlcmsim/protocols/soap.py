@@ -19,8 +19,9 @@ from xml.parsers.expat import ExpatError
 import werkzeug
 from pyVmomi import VmomiSupport, vmodl
 
-from . import engine, soap_faults
-from .model import World
+from ..core.sessions import get_session
+from ..model import World
+from . import soap_faults
 from .soap_codec import (
     SoapParseError,
     fault_response,
@@ -85,7 +86,7 @@ def dispatch(ctx: Context) -> tuple[Any, Any]:
     if call.name in NO_SESSION_METHODS:
         assert handler is not None
         return handler(ctx, call.this, call.args), call.info
-    ctx.session = engine.get_session(ctx.world, session_id(ctx.request))
+    ctx.session = get_session(ctx.world, session_id(ctx.request))
     if ctx.session is None:
         raise SoapFault(soap_faults.not_authenticated(call.this))
     if call.name == "Fetch":
