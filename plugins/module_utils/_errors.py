@@ -13,15 +13,24 @@ from typing import Any
 
 
 class VsphereError(Exception):
-    """Base of every error this collection raises on purpose."""
+    """Base of every error this collection raises on purpose.
 
-    def __init__(self, message: str, **details: Any) -> None:
+    ``details`` become keys of the failed module result. ``changed`` says whether anything had already
+    changed in vCenter when the error happened (a task started, hosts staged): the module result says so.
+    """
+
+    def __init__(self, message: str, *, changed: bool = False, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.changed = changed
         self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
 
     def __str__(self) -> str:
         return self.message
+
+
+class OptionError(VsphereError):
+    """A module option is invalid (empty name, empty list, out of range); raised before any call to vCenter."""
 
 
 class MissingLibraryError(VsphereError):

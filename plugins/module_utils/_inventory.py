@@ -11,28 +11,20 @@ Knows nothing of Ansible.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     AmbiguousNameError,
     NotFoundError,
 )
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import (
+    Target,
+    check_host_list,
+    require_name,
+)
 
 MAX_LISTED = 20
-
-
-class _Getter(Protocol):
-    def get(self, path: str, **kwargs: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A resolved inventory object."""
-
-    kind: str  # datacenter | cluster | host
-    id: str
-    name: str
 
 
 def format_names(names: Sequence[str], limit: int = MAX_LISTED) -> str:
@@ -46,8 +38,8 @@ def format_names(names: Sequence[str], limit: int = MAX_LISTED) -> str:
     return shown
 
 
-def pick_one(kind: str, name: str, matches: Sequence[Ref], *, scope: str, existing: Sequence[str] | None,
-             ambiguity_hint: str | None = None) -> Ref:
+def pick_one(kind: str, name: str, matches: Sequence[Target], *, scope: str, existing: Sequence[str] | None,
+             ambiguity_hint: str | None = None) -> Target:
     """The single match, or a NotFoundError listing ``existing``, or an AmbiguousNameError."""
     if len(matches) == 1:
         return matches[0]
@@ -68,27 +60,27 @@ def pick_one(kind: str, name: str, matches: Sequence[Ref], *, scope: str, existi
 class Inventory:
     """Resolve names with as few calls as possible; results are cached per run."""
 
-    def __init__(self, client: _Getter) -> None:
+    def __init__(self, client: Client) -> None:
         self._client = client
-        self._cache: dict[tuple[Any, ...], Ref] = {}
+        self._cache: dict[tuple[Any, ...], Target] = {}
 
     # -- raw lists (binding field names: datacenter/cluster/host + name)
-    def list_datacenters(self, names: Sequence[str] | None = None) -> list[Ref]:
+    def list_datacenters(self, names: Sequence[str] | None = None) -> list[Target]:
         params = [("names", n) for n in names or []]
-        return [Ref("datacenter", d["datacenter"], d["name"]) for d in self._client.get("/api/vcenter/datacenter", params=params) or []]
+        return [Target("datacenter", d["datacenter"], d["name"]) for d in self._client.get("/api/vcenter/datacenter", params=params) or []]
 
-    def list_clusters(self, *, names: Sequence[str] | None = None, datacenter_id: str | None = None) -> list[Ref]:
+    def list_clusters(self, *, names: Sequence[str] | None = None, datacenter_id: str | None = None) -> list[Target]:
         params = [("names", n) for n in names or []]
         if datacenter_id:
             params.append(("datacenters", datacenter_id))
-        return [Ref("cluster", c["cluster"], c["name"]) for c in self._client.get("/api/vcenter/cluster", params=params) or []]
+        return [Target("cluster", c["cluster"], c["name"]) for c in self._client.get("/api/vcenter/cluster", params=params) or []]
 
     def list_cluster_summaries(self, *, datacenter_id: str | None = None) -> list[dict[str, Any]]:
         params = [("datacenters", datacenter_id)] if datacenter_id else []
         return list(self._client.get("/api/vcenter/cluster", params=params) or [])
 
     def list_hosts(self, *, names: Sequence[str] | None = None, cluster_id: str | None = None,
-                   datacenter_id: str | None = None, standalone: bool | None = None) -> list[Ref]:
+                   datacenter_id: str | None = None, standalone: bool | None = None) -> list[Target]:
         params: list[tuple[str, str]] = [("names", n) for n in names or []]
         if cluster_id:
             params.append(("clusters", cluster_id))
@@ -96,24 +88,26 @@ class Inventory:
             params.append(("datacenters", datacenter_id))
         if standalone is not None:
             params.append(("standalone", "true" if standalone else "false"))
-        return [Ref("host", h["host"], h["name"]) for h in self._client.get("/api/vcenter/host", params=params) or []]
+        return [Target("host", h["host"], h["name"]) for h in self._client.get("/api/vcenter/host", params=params) or []]
 
-    # -- resolution
-    def datacenter(self, name: str) -> Ref:
+    # -- resolution (a name is required: an empty or null one would drop the ``names`` filter and match everything)
+    def datacenter(self, name: str) -> Target:
+        require_name("datacenter", name, "a datacenter")
         key = ("datacenter", name)
         if key not in self._cache:
-            matches = self.list_datacenters([name])
+            matches = [d for d in self.list_datacenters([name]) if d.name == name]   # exact match only
             existing = None if matches else [d.name for d in self.list_datacenters()]
             self._cache[key] = pick_one("datacenter", name, matches, scope="", existing=existing)
         return self._cache[key]
 
-    def cluster(self, name: str, datacenter: str | None = None) -> Ref:
+    def cluster(self, name: str, datacenter: str | None = None) -> Target:
+        require_name("cluster", name, "a cluster")
         key = ("cluster", name, datacenter)
         if key in self._cache:
             return self._cache[key]
-        dc = self.datacenter(datacenter) if datacenter else None
+        dc = self.datacenter(datacenter) if datacenter is not None else None
         scope = f" in datacenter '{dc.name}'" if dc else ""
-        matches = self.list_clusters(names=[name], datacenter_id=dc.id if dc else None)
+        matches = [c for c in self.list_clusters(names=[name], datacenter_id=dc.id if dc else None) if c.name == name]
         existing = None if matches else [c.name for c in self.list_clusters(datacenter_id=dc.id if dc else None)]
         hint = None
         if len(matches) > 1 and not dc:
@@ -122,13 +116,14 @@ class Inventory:
         self._cache[key] = ref
         return ref
 
-    def host(self, name: str, *, cluster: Ref | None = None, datacenter: str | None = None,
-             standalone: bool | None = None) -> Ref:
+    def host(self, name: str, *, cluster: Target | None = None, datacenter: str | None = None,
+             standalone: bool | None = None) -> Target:
         """A host by name, within ``cluster`` when given, else anywhere (``standalone`` narrows)."""
+        require_name("host", name, "a host")
         key = ("host", name, cluster.id if cluster else None, datacenter, standalone)
         if key in self._cache:
             return self._cache[key]
-        dc = self.datacenter(datacenter) if datacenter and not cluster else None
+        dc = self.datacenter(datacenter) if datacenter is not None and not cluster else None
         if cluster:
             scope = f" in cluster '{cluster.name}'"
         elif standalone:
@@ -137,7 +132,7 @@ class Inventory:
             scope = f" in datacenter '{dc.name}'" if dc else ""
         query = {"cluster_id": cluster.id if cluster else None, "datacenter_id": dc.id if dc else None,
                  "standalone": standalone if not cluster else None}
-        matches = self.list_hosts(names=[name], **query)
+        matches = [h for h in self.list_hosts(names=[name], **query) if h.name == name]
         if not matches and standalone and not cluster and self.list_hosts(names=[name], standalone=False):
             raise NotFoundError(
                 f"host '{name}' is not a standalone host (it is in a cluster): target its cluster with "
@@ -153,10 +148,11 @@ class Inventory:
         self._cache[key] = ref
         return ref
 
-    def hosts_in_cluster(self, names: Sequence[str], cluster: Ref) -> list[Ref]:
+    def hosts_in_cluster(self, names: Sequence[str], cluster: Target) -> list[Target]:
         """Several hosts of one cluster with one list call; unknown names fail together."""
+        check_host_list(names)
         members = self.list_hosts(cluster_id=cluster.id)
-        by_name: dict[str, list[Ref]] = {}
+        by_name: dict[str, list[Target]] = {}
         for ref in members:
             by_name.setdefault(ref.name, []).append(ref)
         missing = [n for n in names if n not in by_name]

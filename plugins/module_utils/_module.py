@@ -23,10 +23,16 @@ from typing import Any, NoReturn
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     MissingLibraryError,
+    OptionError,
     VsphereError,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._inventory import Inventory
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ConnectionParams, RestClient
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import (
+    Selection,
+    check_options,
+    resolve,
+)
 
 REQUIRED_CONNECTION_OPTIONS = (("hostname", "VMWARE_HOST"), ("username", "VMWARE_USER"), ("password", "VMWARE_PASSWORD"))
 
@@ -47,17 +53,33 @@ def vcenter_argument_spec() -> dict[str, Any]:
     )
 
 
-def target_argument_spec(hosts: bool = True) -> dict[str, Any]:
-    """The target options: ``cluster`` (+ ``datacenter``), ``hosts`` within it, or a standalone ``host``."""
+# How a module names what it acts on (see ``_target``): its options and the rules between them.
+TARGET_FORMS = {
+    "cluster_or_host": dict(hosts=False, defaults=False),          # cluster (+ datacenter) or a standalone host
+    "hosts": dict(hosts=True, defaults=False),                     # ... and optionally some hosts of the cluster
+    "policy": dict(hosts=False, defaults=True),                    # ... or the global cluster defaults
+}
+RESULT_KEY = {"cluster_or_host": "target", "hosts": "target", "policy": "scope"}   # where the result names it
+
+
+def target_argument_spec(hosts: bool = True, defaults: bool = False) -> dict[str, Any]:
+    """The target options, documented by doc fragments ``vsphere.lifecycle.target`` (+ ``.hosts``)."""
     spec: dict[str, Any] = dict(cluster=dict(type="str"), datacenter=dict(type="str"), host=dict(type="str"))
     if hosts:
         spec["hosts"] = dict(type="list", elements="str")
+    if defaults:
+        spec["defaults"] = dict(type="bool")
     return spec
 
 
-def target_rules(hosts: bool = True) -> dict[str, Any]:
-    """AnsibleModule keyword arguments that go with :func:`target_argument_spec`."""
-    rules: dict[str, Any] = dict(mutually_exclusive=[("cluster", "host")], required_one_of=[("cluster", "host")])
+def target_rules(hosts: bool = True, defaults: bool = False) -> dict[str, Any]:
+    """AnsibleModule keyword arguments that go with :func:`target_argument_spec`.
+
+    Only presence rules; empty and null names are refused by ``_target.check_options`` (an option given as
+    null counts as present for AnsibleModule).
+    """
+    choices = ("cluster", "host", "defaults") if defaults else ("cluster", "host")
+    rules: dict[str, Any] = dict(mutually_exclusive=[choices], required_one_of=[choices])
     if hosts:
         rules["mutually_exclusive"].append(("hosts", "host"))
         rules["required_by"] = {"hosts": "cluster"}
@@ -65,22 +87,52 @@ def target_rules(hosts: bool = True) -> dict[str, Any]:
 
 
 class VcenterModule:
-    """Wraps AnsibleModule: adds the connection options, creates clients on first use, closes them at exit."""
+    """Wraps AnsibleModule: connection and target options, checks before any call, lazy clients closed at exit.
 
-    def __init__(self, argument_spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    ``target`` is one of :data:`TARGET_FORMS` for a module that acts on a cluster or host (None otherwise);
+    ``positive`` names integer options that must be > 0 (task waits). A module fills :attr:`result` as it goes
+    (``changed`` as soon as it changed something): a failure reports those keys too, so nothing it did is lost.
+    """
+
+    def __init__(self, argument_spec: dict[str, Any] | None = None, *, target: str | None = None,
+                 positive: tuple[str, ...] = ("wait_timeout",), **kwargs: Any) -> None:
         spec = vcenter_argument_spec()
+        self._target_form = TARGET_FORMS[target] if target else None
+        self._target_key = RESULT_KEY.get(target or "", "target")
+        if self._target_form is not None:
+            spec.update(target_argument_spec(**self._target_form))
+            for key, value in target_rules(**self._target_form).items():
+                kwargs[key] = list(kwargs.get(key) or []) + value if isinstance(value, list) else \
+                    {**(kwargs.get(key) or {}), **value}
         spec.update(argument_spec or {})
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params: dict[str, Any] = self.module.params
+        self.result: dict[str, Any] = {"changed": False}
         self._rest: RestClient | None = None
         self._soap: Any = None
         self._inventory: Inventory | None = None
+        self._selection: Selection | None = None
+        self._check_options(positive)
+
+    def _check_options(self, positive: tuple[str, ...]) -> None:
+        """Every option checked before the first call to vCenter; a bad one fails naming it and the fix."""
         missing = [f"{name} (or environment variable {env})" for name, env in REQUIRED_CONNECTION_OPTIONS
                    if not self.params.get(name)]
         if missing:
             self.module.fail_json(msg="missing required connection option(s): " + ", ".join(missing)
                                       + "; set them as module options (module_defaults) or in the environment, "
                                         "as the AWX/AAP VMware credential does")
+        for name in positive:
+            value = self.params.get(name)
+            if value is not None and value <= 0:
+                self.module.fail_json(msg=f"{name} must be a positive number of seconds (got {value}): it is how long "
+                                          "to wait for the vCenter task before giving up", option=name)
+        if self._target_form is not None:
+            try:
+                check_options(self.params, hosts_option=self._target_form["hosts"],
+                              defaults_option=self._target_form["defaults"])
+            except OptionError as exc:
+                self.module.fail_json(msg=exc.message, **_safe_details(exc.details))
         if not self.params["validate_certs"]:
             self.module.warn(
                 f"validate_certs is false: the certificate of vCenter {self.params['hostname']} is not verified. "
@@ -94,6 +146,14 @@ class VcenterModule:
     @property
     def check_mode(self) -> bool:
         return self.module.check_mode
+
+    @property
+    def diff_mode(self) -> bool:
+        """Whether the user asked for ``--diff`` (or ``diff: true``)."""
+        return bool(self.module._diff)  # noqa: SLF001 - AnsibleModule exposes --diff only this way
+
+    def warn(self, message: str) -> None:
+        self.module.warn(message)
 
     def connection_params(self) -> ConnectionParams:
         p = self.params
@@ -129,6 +189,15 @@ class VcenterModule:
             self._inventory = Inventory(self.rest)
         return self._inventory
 
+    def target(self) -> Selection:
+        """The target the options name, resolved once (the first REST calls of a run)."""
+        if self._selection is None:
+            if self._target_form is None:
+                raise ValueError("this module has no target options")
+            self._selection = resolve(self.inventory, self.params, defaults_option=self._target_form["defaults"])
+            self.result.setdefault(self._target_key, self._selection.target.as_result())
+        return self._selection
+
     def close(self) -> None:
         """Log out of REST and disconnect SOAP; safe to call more than once."""
         if self._rest is not None:
@@ -141,26 +210,38 @@ class VcenterModule:
         self.module.fail_json(msg=msg, **kwargs)
         raise SystemExit(1)  # pragma: no cover - fail_json exits
 
-    def run(self, func: Callable[[VcenterModule], dict[str, Any]]) -> NoReturn:
-        """Run the module body; exit with its result or with a clean failure. Always closes the clients."""
+    def run(self, func: Callable[[VcenterModule], dict[str, Any] | None]) -> NoReturn:
+        """Run the module body; exit with its result or with a clean failure. Always closes the clients.
+
+        The failure result carries :attr:`result` (what the run had done and found), the error's details, and
+        ``changed: true`` when either says something changed.
+        """
         try:
             try:
-                result = func(self)
+                returned = func(self)
             except MissingLibraryError as exc:
-                self.fail(missing_required_lib(exc.library), exception=exc.exception)
+                self.fail(missing_required_lib(exc.library), exception=exc.exception, **self._failure_fields(exc))
             except VsphereError as exc:
-                self.fail(exc.message, error=type(exc).__name__, **_safe_details(exc.details))
+                self.fail(exc.message, error=type(exc).__name__, **self._failure_fields(exc))
             except Exception as exc:  # noqa: BLE001 - a bug must still end as a clean failure
                 # the traceback of a bug only with -vvv (where Ansible shows it); never by default
                 verbose = getattr(self.module, "_verbosity", 0) >= 3
                 self.fail(f"unexpected error (please report it): {type(exc).__name__}: {exc}",
-                          **({"exception": traceback.format_exc()} if verbose else {}))
-            result.setdefault("changed", False)
+                          **({"exception": traceback.format_exc()} if verbose else {}), **self._failure_fields(None))
+            result = {**self.result, **(returned or {})}
+            result["changed"] = bool(result.get("changed"))
             self.close()
             self.module.exit_json(**result)
         finally:
             self.close()
         raise SystemExit(0)  # pragma: no cover
+
+    def _failure_fields(self, exc: VsphereError | None) -> dict[str, Any]:
+        fields = _safe_details(self.result)
+        if exc is not None:
+            fields.update(_safe_details(exc.details))
+        fields["changed"] = bool(self.result.get("changed") or (exc is not None and exc.changed))
+        return fields
 
 
 def _safe_details(details: dict[str, Any]) -> dict[str, Any]:

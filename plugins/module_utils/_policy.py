@@ -17,10 +17,11 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import VsphereError
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 
 BOOL_FIELDS = ("enable_quick_boot", "disable_dpm", "disable_hac", "evacuate_offline_vms", "enforce_hcl_validation",
                "enforce_quick_patch")
@@ -44,32 +45,20 @@ class PolicyError(VsphereError):
     """The requested policy cannot be set (wrong scope, server too old, incomplete option)."""
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Where the policy lives: a cluster, a standalone host, or the global cluster defaults."""
+def policy_path(target: Target) -> str:
+    """``.../policies/apply`` of a cluster, a standalone host or the global cluster defaults."""
+    if target.kind == "defaults":
+        return "/api/esx/settings/defaults/clusters/policies/apply"
+    return target.base + "/policies/apply"
 
-    kind: str  # cluster | host | defaults
-    id: str | None = None
-    name: str | None = None
 
-    @property
-    def path(self) -> str:
-        if self.kind == "defaults":
-            return "/api/esx/settings/defaults/clusters/policies/apply"
-        return f"/api/esx/settings/{'clusters' if self.kind == 'cluster' else 'hosts'}/{self.id}/policies/apply"
+def effective_path(target: Target) -> str | None:
+    """``.../effective`` (API.md has it for clusters and the defaults, not for hosts)."""
+    return None if target.kind == "host" else policy_path(target) + "/effective"
 
-    @property
-    def effective_path(self) -> str | None:
-        """``.../effective`` (API.md has it for clusters and the defaults, not for hosts)."""
-        return None if self.kind == "host" else self.path + "/effective"
 
-    @property
-    def label(self) -> str:
-        return "the global cluster defaults" if self.kind == "defaults" else f"{self.kind} '{self.name}'"
-
-    @property
-    def fields(self) -> frozenset[str]:
-        return HOST_FIELDS if self.kind == "host" else CLUSTER_FIELDS
+def scope_fields(target: Target) -> frozenset[str]:
+    return HOST_FIELDS if target.kind == "host" else CLUSTER_FIELDS
 
 
 def clean(value: Any) -> Any:
@@ -94,15 +83,15 @@ def managed_options(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: params[k] for k in OPTION_FIELD if params.get(k) is not None}
 
 
-def validate(scope: Scope, options: Mapping[str, Any], api_version: tuple[int, ...] | None,
+def validate(scope: Target, options: Mapping[str, Any], api_version: tuple[int, ...] | None,
              api_version_text: str | None = None) -> None:
     """Clear errors before any PUT: option not in this scope's spec, 9.1-only option on an older server."""
-    unsupported = sorted(o for o in options if OPTION_FIELD[o] not in scope.fields)
+    unsupported = sorted(o for o in options if OPTION_FIELD[o] not in scope_fields(scope))
     if unsupported:
         raise PolicyError(
             f"option(s) {', '.join(unsupported)} cannot be set for {scope.label}: the apply policy of a "
             f"{'standalone host' if scope.kind == 'host' else scope.kind} has only "
-            + ", ".join(sorted(o for o, f in OPTION_FIELD.items() if f in scope.fields)))
+            + ", ".join(sorted(o for o, f in OPTION_FIELD.items() if f in scope_fields(scope))))
     if "live_patch_mode" in options and "enforce_quick_patch" in options:
         raise PolicyError("live_patch_mode and enforce_quick_patch are mutually exclusive: live_patch_mode (vSphere "
                           "9.1) replaces enforce_quick_patch (vSphere 8.0 U3); ENFORCE sets enforce_quick_patch itself")
@@ -168,14 +157,14 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
 
 
 # ----------------------------------------------------------------------------- REST
-def read(client: Any, scope: Scope) -> dict[str, Any]:
-    return clean(client.get(scope.path) or {})
+def read(client: Client, scope: Target) -> dict[str, Any]:
+    return clean(client.get(policy_path(scope)) or {})
 
 
-def read_effective(client: Any, scope: Scope) -> dict[str, Any] | None:
-    path = scope.effective_path
+def read_effective(client: Client, scope: Target) -> dict[str, Any] | None:
+    path = effective_path(scope)
     return clean(client.get(path) or {}) if path else None
 
 
-def write(client: Any, scope: Scope, spec: Mapping[str, Any]) -> None:
-    client.put(scope.path, json=dict(spec))
+def write(client: Client, scope: Target, spec: Mapping[str, Any]) -> None:
+    client.put(policy_path(scope), json=dict(spec))

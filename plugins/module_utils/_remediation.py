@@ -11,20 +11,20 @@ ones of the official bindings:
 - ``GET {target}/software/reports/last-apply-result`` (``LastApplyResult.ApplyResult``) and
   ``GET {target}/software/reports/apply-impact`` (``ApplyImpact.ClusterImpact``/``HostImpact``).
 
-The functions here return plain data; the pure ones (``plan_*``, ``*_summary``) are unit tested.
+The functions here return plain data; the pure ones (``host_state``, ``plan_*``) are unit tested. What the
+operations did is shaped into module results by :mod:`._outcomes`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError, VsphereError
-
-FIRMWARE_STAGING_NOT_SUPPORTED = "FirmwareStagingNotSupported"
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Selection, Target
 
 
 # ----------------------------------------------------------------------------- host state from compliance
@@ -110,19 +110,11 @@ def host_state(host_id: str, name: str, compliance: Mapping[str, Any] | None) ->
         base_current_display=version(base, "current", True), base_target_display=version(base, "target", True),
         add_on_current=version(add_on, "current"), add_on_target=version(add_on, "target"),
         errors=notes["errors"], warnings=notes["warnings"],
-        firmware_unstageable=_has_note(compliance.get("notifications"), FIRMWARE_STAGING_NOT_SUPPORTED),
+        firmware_unstageable=vlcm.has_notification(compliance.get("notifications"), vlcm.FIRMWARE_STAGING_NOT_SUPPORTED),
     )
 
 
-def _has_note(notifications: Any, marker: str) -> bool:
-    for key in ("warnings", "errors", "info"):
-        for item in (notifications or {}).get(key) or []:
-            if isinstance(item, Mapping) and marker in str(item.get("id") or ""):
-                return True
-    return False
-
-
-def host_states(target: vlcm.Target, compliance: Mapping[str, Any] | None,
+def host_states(target: Target, compliance: Mapping[str, Any] | None,
                 hosts: Sequence[tuple[str, str]]) -> dict[str, HostState]:
     """Per selected host (id, name): its state in ``compliance`` (cluster_compliance or host_compliance)."""
     if target.kind == "host":
@@ -138,7 +130,7 @@ def needs_scan(states: Mapping[str, HostState]) -> list[str]:
             if not s.known or (s.status == "NON_COMPLIANT" and s.stage_status == "UNKNOWN")]
 
 
-def read_compliance(client: Any, target: vlcm.Target) -> dict[str, Any] | None:
+def read_compliance(client: Client, target: Target) -> dict[str, Any] | None:
     """The last compliance report, or None when vCenter has none yet (NOT_FOUND)."""
     try:
         return vlcm.get_compliance(client, target)
@@ -148,9 +140,10 @@ def read_compliance(client: Any, target: vlcm.Target) -> dict[str, Any] | None:
         raise
 
 
-def current_states(client: Any, target: vlcm.Target, hosts: Sequence[tuple[str, str]], *, refresh: bool,
+def current_states(client: Client, selection: Selection, *, refresh: bool,
                    timeout: float) -> tuple[dict[str, Any] | None, dict[str, HostState], list[str]]:
     """(compliance, host states, names scanned): scans first when asked or when a selected host's compliance is unknown."""
+    target, hosts = selection.target, selection.pairs
     compliance = None if refresh else read_compliance(client, target)
     states = host_states(target, compliance, hosts)
     unknown = [name for _id, name in hosts] if refresh else needs_scan(states)
@@ -208,35 +201,35 @@ def plan_remediation(states: Mapping[str, HostState]) -> tuple[list[str], dict[s
 
 
 # ----------------------------------------------------------------------------- operations
-def _spec(target: vlcm.Target, hosts: Iterable[str] | None, **extra: Any) -> dict[str, Any]:
+def _spec(target: Target, hosts: Iterable[str] | None, **extra: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     if target.kind == "cluster" and hosts is not None:
         spec["hosts"] = sorted(hosts)
     return spec
 
 
-def stage(client: Any, target: vlcm.Target, hosts: Iterable[str] | None, *, commit: str | None,
-          timeout: float) -> dict[str, Any]:
+def stage(client: Client, target: Target, hosts: Iterable[str] | None, *, commit: str | None,
+          timeout: float, on_started: Any = None) -> dict[str, Any]:
     """Stage the desired image to ``hosts`` of a cluster (in parallel, one task) or to a standalone host."""
     return vlcm.run_software_task(client, target, "stage", spec=_spec(target, hosts, commit=commit), timeout=timeout,
-                                  what=f"staging of {target.label}")
+                                  what=f"staging of {target.label}", on_started=on_started)
 
 
-def check(client: Any, target: vlcm.Target, hosts: Iterable[str] | None, *, commit: str | None,
+def check(client: Client, target: Target, hosts: Iterable[str] | None, *, commit: str | None,
           timeout: float) -> dict[str, Any]:
     """Remediation pre-check; returns the task info (``result`` is ``check_result``)."""
     return vlcm.run_software_task(client, target, "check", spec=_spec(target, hosts, commit=commit), timeout=timeout,
                                   what=f"remediation pre-check of {target.label}")
 
 
-def apply(client: Any, target: vlcm.Target, hosts: Iterable[str] | None, *, commit: str | None,
-          timeout: float) -> dict[str, Any]:
+def apply(client: Client, target: Target, hosts: Iterable[str] | None, *, commit: str | None,
+          timeout: float, on_started: Any = None) -> dict[str, Any]:
     """Remediate (``accept_eula`` true: the caller has checked the user accepted it)."""
     return vlcm.run_software_task(client, target, "apply", spec=_spec(target, hosts, commit=commit, accept_eula=True),
-                                  timeout=timeout, what=f"remediation of {target.label}")
+                                  timeout=timeout, what=f"remediation of {target.label}", on_started=on_started)
 
 
-def last_apply_result(client: Any, target: vlcm.Target) -> dict[str, Any] | None:
+def last_apply_result(client: Client, target: Target) -> dict[str, Any] | None:
     try:
         return client.get(f"{target.base}/software/reports/last-apply-result") or None
     except ApiError as exc:
@@ -245,135 +238,10 @@ def last_apply_result(client: Any, target: vlcm.Target) -> dict[str, Any] | None
         raise
 
 
-def apply_impact(client: Any, target: vlcm.Target) -> dict[str, Any]:
+def apply_impact(client: Client, target: Target) -> dict[str, Any]:
     return client.get(f"{target.base}/software/reports/apply-impact") or {}
 
 
-# ----------------------------------------------------------------------------- shaping (pure)
-def parse_time(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def seconds_between(start: Any, end: Any) -> float | None:
-    a, b = parse_time(start), parse_time(end)
-    if a is None or b is None:
-        return None
-    return round(max(0.0, (b - a).total_seconds()), 3)
-
-
-def per_host_status(target: vlcm.Target, result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """``host_status`` of a cluster stage/apply result, or the standalone host's ``status`` under its id."""
-    if not result:
-        return {}
-    if target.kind == "cluster":
-        return {k: dict(v or {}) for k, v in (result.get("host_status") or {}).items()}
-    status = result.get("status")
-    return {target.id: dict(status)} if isinstance(status, Mapping) else {}
-
-
-def host_outcomes(target: vlcm.Target, result: Mapping[str, Any] | None,
-                  names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """One row per host of a stage/apply result: name, id, status (OK/ERROR/SKIPPED/...), seconds, messages."""
-    rows = []
-    for host_id, status in per_host_status(target, result).items():
-        notes = vlcm.notification_texts(status.get("notifications"))
-        rows.append({
-            "id": host_id, "name": names.get(host_id, host_id), "status": status.get("status"),
-            "start_time": status.get("start_time"), "end_time": status.get("end_time"),
-            "seconds": seconds_between(status.get("start_time"), status.get("end_time")),
-            "errors": notes["errors"], "warnings": notes["warnings"], "info": notes["info"],
-            "firmware_not_staged": _has_note(status.get("notifications"), FIRMWARE_STAGING_NOT_SUPPORTED),
-        })
-    rows.sort(key=lambda r: r["name"])
-    return rows
-
-
-def names_of(result: Mapping[str, Any] | None, target: vlcm.Target) -> dict[str, str]:
-    if not result:
-        return {}
-    info = result.get("host_info") or {}
-    if target.kind == "host":
-        return {target.id: (info.get("name") if isinstance(info, Mapping) else None) or target.name}
-    return {k: (v or {}).get("name") or k for k, v in info.items()}
-
-
-def check_summary(target: vlcm.Target, result: Mapping[str, Any] | None,
-                  names: Mapping[str, str]) -> dict[str, Any]:
-    """``check_result`` -> status and readable errors / warnings, each naming its host or the cluster."""
-    if not result:
-        return {"status": None, "errors": [], "warnings": []}
-    entities = result.get("entity_results")
-    if entities is None and isinstance(result.get("entity_result"), Mapping):
-        entities = [result["entity_result"]]
-    errors: list[str] = []
-    warnings: list[str] = []
-    for entity in entities or []:
-        if entity.get("host"):
-            where = f"host {names.get(entity['host'], entity['host'])}"
-        elif entity.get("cluster"):
-            where = f"{target.label}" if entity["cluster"] == target.id else f"cluster {entity['cluster']}"
-        else:
-            where = target.label
-        for check_status in entity.get("check_statuses") or []:
-            status = check_status.get("status")
-            if status not in ("ERROR", "WARNING", "RETRY"):
-                continue
-            check_name = ((check_status.get("check") or {}).get("name") or {}).get("default_message") or \
-                (check_status.get("check") or {}).get("check") or "check"
-            texts = []
-            for issue in check_status.get("check_issues") or []:
-                text = (issue.get("description") or {}).get("default_message")
-                fix = (issue.get("resolution") or {}).get("default_message")
-                if text:
-                    texts.append(f"{text} ({fix})" if fix else text)
-            if not texts:
-                texts = [m.get("default_message") for m in check_status.get("issues") or [] if m.get("default_message")]
-            line = f"{where}: {check_name}: " + ("; ".join(texts) if texts else status)
-            (errors if status == "ERROR" else warnings).append(line)
-    return {"status": result.get("status"), "errors": errors, "warnings": warnings}
-
-
-def impact_summary(target: vlcm.Target, impact: Mapping[str, Any], names: Mapping[str, str],
-                   only: Iterable[str] | None = None) -> dict[str, Any]:
-    """``apply-impact`` -> {"cluster": [messages], "hosts": {host name: [messages]}} (selected hosts only)."""
-    def texts(items: Any) -> list[str]:
-        return [((i or {}).get("message") or {}).get("default_message") for i in items or []
-                if ((i or {}).get("message") or {}).get("default_message")]
-
-    if target.kind == "host":
-        return {"cluster": [], "hosts": {target.name: texts(impact.get("impact"))}}
-    wanted = set(only) if only is not None else None
-    hosts = {names.get(h, h): texts(items) for h, items in (impact.get("host_impact") or {}).items()
-             if wanted is None or h in wanted}
-    return {"cluster": texts(impact.get("impact")), "hosts": dict(sorted(hosts.items()))}
-
-
-# ----------------------------------------------------------------------------- targets
-def resolve_target(inventory: Any, *, cluster: str | None, hosts: Sequence[str] | None, host: str | None,
-                   datacenter: str | None) -> tuple[vlcm.Target, list[tuple[str, str]], bool]:
-    """(target, selected hosts as (id, name) sorted by name, whether the whole cluster is selected)."""
-    if host:
-        ref = inventory.host(host, datacenter=datacenter, standalone=True)
-        return vlcm.Target("host", ref.id, ref.name), [(ref.id, ref.name)], True
-    if not cluster:
-        raise ValueError("cluster or host is required")
-    cref = inventory.cluster(cluster, datacenter)
-    if hosts:
-        refs = inventory.hosts_in_cluster(list(hosts), cref)
-        whole = False
-    else:
-        refs = inventory.list_hosts(cluster_id=cref.id)
-        whole = True
-    selected = sorted({(r.id, r.name) for r in refs}, key=lambda pair: pair[1])
-    return vlcm.Target("cluster", cref.id, cref.name), selected, whole
-
-
-# ----------------------------------------------------------------------------- failures
 class RemediationError(VsphereError):
     """A pre-check or a remediation failed; the message names the hosts, the reasons and what was left behind."""
 
@@ -383,31 +251,29 @@ def hosts_in_maintenance(soap: Any, host_ids: Iterable[str]) -> dict[str, bool]:
     wanted = set(host_ids)
     if not wanted:
         return {}
-    from ansible_collections.vsphere.lifecycle.plugins.module_utils._soap import vim
-
-    rows = soap.retrieve(vim.HostSystem, ["runtime.inMaintenanceMode"])
+    rows = soap.retrieve("HostSystem", ["runtime.inMaintenanceMode"])
     return {row["moid"]: bool(row.get("runtime.inMaintenanceMode")) for row in rows if row["moid"] in wanted}
 
 
-def failure_message(target: vlcm.Target, rows: Sequence[Mapping[str, Any]], task_messages: Sequence[str],
-                    maintenance: Mapping[str, bool], staged: Mapping[str, bool]) -> str:
-    """One readable sentence per failed host: why, whether vLCM left it in maintenance mode, whether it stays staged."""
-    failed = [r for r in rows if r.get("status") == "ERROR"]
-    if not failed:
-        detail = "; ".join(task_messages) or "vCenter gave no reason"
-        return f"remediation of {target.label} failed: {detail}"
-    parts = []
-    for row in failed:
-        reason = (row.get("errors") or task_messages or ["no reason given"])[-1]
-        text = f"host '{row['name']}': {reason}"
-        in_mm = maintenance.get(row["id"])
-        if in_mm is True:
-            text += " -- vLCM left this host in maintenance mode (exit it in the vSphere Client, or re-run to resume)"
-        elif in_mm is False:
-            text += " -- the host is not in maintenance mode"
-        if staged.get(row["id"]):
-            text += "; the image stays staged on it, so a re-run resumes without downloading it again"
-        parts.append(text)
-    done = [r["name"] for r in rows if r.get("status") == "OK"]
-    tail = f" Remediated before the failure: {', '.join(done)}." if done else ""
-    return f"remediation of {target.label} failed on {len(failed)} host(s): " + " | ".join(parts) + "." + tail
+
+
+# ----------------------------------------------------------------------------- VMs the remediation may power off
+def powered_on_vms(client: Client, host_ids: Iterable[str]) -> dict[str, str]:
+    """VM id -> name of the powered-on VMs of some hosts (``GET /api/vcenter/vm`` with ``hosts`` and
+    ``power_states`` filters), read before an apply whose power-action policy may power them off."""
+    ids = sorted(set(host_ids))
+    if not ids:
+        return {}
+    params = [("hosts", h) for h in ids] + [("power_states", "POWERED_ON")]
+    return {vm["vm"]: vm["name"] for vm in client.get("/api/vcenter/vm", params=params) or []}
+
+
+def vms_not_running(client: Client, before: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Of the VMs that were powered on before the apply, those that are not now (``[{"name", "power_state"}]``)."""
+    if not before:
+        return []
+    params = [("vms", vm_id) for vm_id in sorted(before)]
+    now = {vm["vm"]: vm for vm in client.get("/api/vcenter/vm", params=params) or []}
+    return [{"name": name, "power_state": (now.get(vm_id) or {}).get("power_state", "NOT_FOUND")}
+            for vm_id, name in sorted(before.items(), key=lambda kv: kv[1])
+            if (now.get(vm_id) or {}).get("power_state") != "POWERED_ON"]

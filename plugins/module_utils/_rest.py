@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
@@ -38,6 +38,19 @@ except ImportError as exc:  # pragma: no cover - exercised by the import sanity 
     REQUESTS_IMPORT_ERROR = str(exc)
 
 SESSION_HEADER = "vmware-api-session-id"
+
+
+class Client(Protocol):
+    """What the vLCM, inventory, policy and task helpers need of a REST client (:class:`RestClient`, or a test double)."""
+
+    def get(self, path: str, **kwargs: Any) -> Any: ...
+
+    def post(self, path: str, **kwargs: Any) -> Any: ...
+
+    def put(self, path: str, **kwargs: Any) -> Any: ...
+
+    def delete(self, path: str, **kwargs: Any) -> Any: ...
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 

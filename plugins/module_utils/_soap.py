@@ -66,6 +66,10 @@ class SoapClient:
     def content(self) -> Any:
         return self.si.RetrieveContent()
 
+    def api_version(self) -> str:
+        """The vSphere API version vCenter reports (``about.apiVersion``, e.g. ``8.0.3.0``, ``9.1.0.0``)."""
+        return str(self.content().about.apiVersion)
+
     def _connect(self) -> None:
         try:
             self._si = SmartConnect(
@@ -94,11 +98,14 @@ class SoapClient:
         self.logins += 1
 
     def retrieve(self, obj_type: Any, properties: Sequence[str], *, container: Any = None) -> list[dict[str, Any]]:
-        """Every object of ``obj_type`` under ``container`` (root folder by default) with ``properties``.
+        """Every object of ``obj_type`` (a pyVmomi type or its vim name, e.g. ``"HostSystem"``) under ``container``
+        (root folder by default) with ``properties``.
 
         One ContainerView + one PropertyCollector.RetrievePropertiesEx pass (continued with
         ContinueRetrievePropertiesEx); each row is ``{"obj": moref, "moid": str, <prop>: value}``.
         """
+        if isinstance(obj_type, str):
+            obj_type = getattr(vim, obj_type)
         content = self.content()
         view = content.viewManager.CreateContainerView(container or content.rootFolder, [obj_type], True)
         try:

@@ -7,19 +7,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     TaskFailedError,
     TaskTimeoutError,
 )
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
 
 TERMINAL_OK = "SUCCEEDED"
 TERMINAL_FAILED = "FAILED"
-
-
-class _Getter(Protocol):
-    def get(self, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ def progress_message(info: Mapping[str, Any]) -> str | None:
 
 
 def wait_for_task(
-    client: _Getter,
+    client: Client,
     task_id: str,
     *,
     description: str,

@@ -12,12 +12,18 @@ pattern of :func:`run_software_task`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
+    ApiError,
+    ConnectionFailure,
+    VsphereError,
+)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._tasks import PollPolicy, wait_for_task
 
+FIRMWARE_STAGING_NOT_SUPPORTED = "FirmwareStagingNotSupported"   # the notification id vLCM uses
 COMPLIANCE_STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INCOMPATIBLE", "UNAVAILABLE")
 # cluster_compliance host id sets, in the order of COMPLIANCE_STATUSES
 CLUSTER_HOST_SETS = {
@@ -28,32 +34,9 @@ CLUSTER_HOST_SETS = {
 }
 
 
-class _Client(Protocol):
-    def get(self, path: str, **kwargs: Any) -> Any: ...
-
-    def post(self, path: str, **kwargs: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a vLCM call acts on: an image-managed cluster or a standalone host."""
-
-    kind: str  # "cluster" | "host"
-    id: str
-    name: str
-
-    @property
-    def base(self) -> str:
-        return f"/api/esx/settings/{'clusters' if self.kind == 'cluster' else 'hosts'}/{self.id}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} '{self.name}'"
-
-
 # ----------------------------------------------------------------------------- operations
 def run_software_task(
-    client: _Client,
+    client: Client,
     target: Target,
     action: str,
     *,
@@ -63,24 +46,35 @@ def run_software_task(
     poll: PollPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
     retry_on_reset: bool = False,
+    on_started: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """``POST {target}/software?action=<action>&vmw-task=true`` and wait for the task; returns the task info.
 
-    A reset connection is retried only when ``retry_on_reset`` (the request may have reached vCenter:
-    safe for a scan, the caller decides for stage/apply); 429/502/503/504 answers are always retried.
+    A reset connection is retried only when ``retry_on_reset`` (safe for a scan). Otherwise the request may
+    or may not have reached vCenter: the running ``action`` task of the target, if there is one, is the one
+    it started and is waited for; if there is none, nothing was started and the error says so.
+    429/502/503/504 answers are always retried. ``on_started(task_id)`` is called once the task exists (from
+    then on, something may change in vCenter even if the wait fails).
 
     In the ``/api`` form the body is the ``spec`` structure itself (e.g. ``stage_spec``
     ``{"commit": ..., "hosts": [...]}``); None sends no body.
     """
-    task_id = client.post(
-        f"{target.base}/software",
-        params={"action": action, "vmw-task": "true"},
-        json=dict(spec) if spec is not None else None,
-        retry_on_reset=retry_on_reset,
-    )
+    try:
+        task_id = client.post(
+            f"{target.base}/software",
+            params={"action": action, "vmw-task": "true"},
+            json=dict(spec) if spec is not None else None,
+            retry_on_reset=retry_on_reset,
+        )
+    except ConnectionFailure as exc:
+        if retry_on_reset:
+            raise
+        task_id = _task_started_anyway(client, target, action, exc)
     if not isinstance(task_id, str) or not task_id:
         raise ApiError(f"{action} of {target.label}: vCenter returned no task id", method="POST",
                        path=f"{target.base}/software?action={action}")
+    if on_started is not None:
+        on_started(task_id)
     kwargs: dict[str, Any] = {}
     if sleep is not None:
         kwargs["sleep"] = sleep
@@ -90,23 +84,53 @@ def run_software_task(
     return info
 
 
-def scan(client: _Client, target: Target, *, timeout: float, **kwargs: Any) -> dict[str, Any]:
+def service(target: Target) -> str:
+    """The vAPI service of a target's software operations (``cis.task.info.service``)."""
+    return f"com.vmware.esx.settings.{'clusters' if target.kind == 'cluster' else 'hosts'}.software"
+
+
+def running_task(client: Client, target: Target, action: str) -> str | None:
+    """Id of a PENDING or RUNNING ``action`` task of ``target`` (``GET /api/cis/tasks`` filtered by service and
+    status), or None."""
+    params = [("services", service(target)), ("status", "PENDING"), ("status", "RUNNING")]
+    for task_id, info in (client.get("/api/cis/tasks", params=params) or {}).items():
+        task_target = (info or {}).get("target") or {}
+        if (info or {}).get("operation") == action and task_target.get("id") == target.id:
+            return str(task_id)
+    return None
+
+
+def _task_started_anyway(client: Client, target: Target, action: str, exc: ConnectionFailure) -> str:
+    """After a connection failure on the POST that starts a task: the task it started, or a clear error."""
+    try:
+        task_id = running_task(client, target, action)
+    except VsphereError:
+        raise ConnectionFailure(f"{exc.message}. The {action} request may have reached vCenter: check the recent "
+                                f"tasks of {target.label} in the vSphere Client before running it again") from None
+    if task_id is None:
+        raise ConnectionFailure(f"{exc.message}. The {action} request started no task on {target.label} (none is "
+                                "running in vCenter), so it changed nothing; run it again once vCenter is reachable"
+                                ) from None
+    return task_id
+
+
+def scan(client: Client, target: Target, *, timeout: float, **kwargs: Any) -> dict[str, Any]:
     """Compliance scan (a task): checks every host against the desired image; changes nothing on hosts."""
     kwargs.setdefault("retry_on_reset", True)  # a repeated scan is harmless
     return run_software_task(client, target, "scan", timeout=timeout, what=f"compliance scan of {target.label}", **kwargs)
 
 
-def get_compliance(client: _Client, target: Target) -> dict[str, Any]:
+def get_compliance(client: Client, target: Target) -> dict[str, Any]:
     """The last compliance report: ``cluster_compliance`` for a cluster, ``host_compliance`` for a host."""
     return client.get(f"{target.base}/software/compliance") or {}
 
 
-def get_software(client: _Client, target: Target) -> dict[str, Any]:
+def get_software(client: Client, target: Target) -> dict[str, Any]:
     """The desired image (``software_info``)."""
     return client.get(f"{target.base}/software") or {}
 
 
-def get_policies(client: _Client, target: Target) -> dict[str, Any]:
+def get_policies(client: Client, target: Target) -> dict[str, Any]:
     """Apply policies in effect (``.../policies/apply/effective``: configured values merged over the defaults).
 
     Clusters: ``clusters.policies.apply.effective``; standalone hosts:
@@ -115,11 +139,11 @@ def get_policies(client: _Client, target: Target) -> dict[str, Any]:
     return client.get(f"{target.base}/policies/apply/effective") or {}
 
 
-def get_configured_policies(client: _Client, target: Target) -> dict[str, Any]:
+def get_configured_policies(client: Client, target: Target) -> dict[str, Any]:
     return client.get(f"{target.base}/policies/apply") or {}
 
 
-def is_image_managed(client: _Client, cluster_id: str) -> bool:
+def is_image_managed(client: Client, cluster_id: str) -> bool:
     """Whether vLCM manages the cluster with a single image.
 
     ``GET /api/esx/settings/clusters/{cluster}/enablement/software`` (``enablement.software.info``:
@@ -142,6 +166,15 @@ def notification_texts(notifications: Mapping[str, Any] | None) -> dict[str, lis
                 fix = resolution.get("default_message") if isinstance(resolution, Mapping) else None
                 out[key].append(f"{text} ({fix})" if fix else text)
     return out
+
+
+def has_notification(notifications: Any, marker: str) -> bool:
+    """Whether any notification's id contains ``marker``."""
+    for key in ("warnings", "errors", "info"):
+        for item in (notifications or {}).get(key) or []:
+            if isinstance(item, Mapping) and marker in str(item.get("id") or ""):
+                return True
+    return False
 
 
 def _version(info: Any) -> str | None:

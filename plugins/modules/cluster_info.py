@@ -93,16 +93,24 @@ from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import (  # noqa: E402
+    check_name_list,
+    require_name,
+)
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
     p = m.params
+    if p["datacenter"] is not None:
+        require_name("datacenter", p["datacenter"], "a datacenter (or leave datacenter out for every datacenter)")
+    if p["names"] is not None:
+        check_name_list("names", p["names"], "cluster", "every cluster")
     inventory = m.inventory
-    if p["datacenter"]:
+    if p["datacenter"] is not None:
         datacenters = [inventory.datacenter(p["datacenter"])]
     else:
         datacenters = inventory.list_datacenters()
-    if p["names"]:  # fail early, listing what exists, when a name is unknown
+    if p["names"] is not None:  # fail early, listing what exists, when a name is unknown
         for name in p["names"]:
             inventory.cluster(name, p["datacenter"])
     wanted = set(p["names"] or [])

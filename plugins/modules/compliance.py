@@ -16,28 +16,10 @@ description:
   - Per host it returns the status, the impact of remediation, the stage status, the drift of the
     base image, the vendor add-on, components and hardware support (current versus target), and
     the notifications vCenter attached.
+  - With O(hosts), only those hosts are reported; the scan itself always covers the whole cluster (vLCM
+    scans a cluster as a unit).
   - Never changes anything and always returns C(changed=false).
 options:
-  cluster:
-    description:
-      - Name of the image-managed cluster to check.
-      - Mutually exclusive with O(host).
-    type: str
-  datacenter:
-    description:
-      - Name of the datacenter of O(cluster) or O(host); needed only when the name exists in several datacenters.
-    type: str
-  hosts:
-    description:
-      - Names of hosts in O(cluster) to report on; the others are left out of the result.
-      - The scan itself always covers the whole cluster (vLCM scans clusters as a unit).
-    type: list
-    elements: str
-  host:
-    description:
-      - Name of a standalone, image-managed host to check.
-      - Mutually exclusive with O(cluster).
-    type: str
   refresh:
     description:
       - V(true) runs a compliance scan and returns its result.
@@ -57,6 +39,8 @@ options:
     default: 1800
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.target
+  - vsphere.lifecycle.target.hosts
   - vsphere.lifecycle.attributes
 attributes:
   check_mode:
@@ -232,29 +216,14 @@ from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError, NotFoundError  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
-    VcenterModule,
-    target_argument_spec,
-    target_rules,
-)
-
-
-def resolve_target(m: VcenterModule) -> tuple[vlcm.Target, list[str] | None]:
-    """(target, host ids to report or None for all)."""
-    p = m.params
-    if p["host"]:
-        ref = m.inventory.host(p["host"], datacenter=p["datacenter"], standalone=True)
-        return vlcm.Target("host", ref.id, ref.name), None
-    cluster = m.inventory.cluster(p["cluster"], p["datacenter"])
-    only = [h.id for h in m.inventory.hosts_in_cluster(p["hosts"], cluster)] if p["hosts"] else None
-    return vlcm.Target("cluster", cluster.id, cluster.name), only
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
     p = m.params
-    target, only = resolve_target(m)
-    result: dict[str, Any] = {"changed": False, "target": {"type": target.kind, "id": target.id, "name": target.name},
-                              "refreshed": False}
+    sel = m.target()
+    target = sel.target
+    result: dict[str, Any] = {"refreshed": False}
     if p["refresh"]:
         task = vlcm.scan(m.rest, target, timeout=p["wait_timeout"])
         result["refreshed"] = True
@@ -270,6 +239,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
             error_type=exc.error_type,
         ) from None
     if target.kind == "cluster":
+        only = None if sel.whole else sel.host_ids
         report = vlcm.cluster_report(compliance, only_hosts=only, include_compliant=p["include_compliant"])
     else:
         report = vlcm.standalone_report(target.id, target.name, compliance, include_compliant=p["include_compliant"])
@@ -280,12 +250,11 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            **target_argument_spec(hosts=True),
             refresh=dict(type="bool", default=True),
             include_compliant=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1800),
         ),
-        **target_rules(hosts=True),
+        target="hosts",
         supports_check_mode=True,
     )
     module.run(run)

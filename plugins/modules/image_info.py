@@ -12,18 +12,6 @@ description:
   - Returns the desired image of an image-managed cluster or standalone host (base image, vendor
     add-on, components, hardware support, solutions) and the remediation (apply) policies in effect.
 options:
-  cluster:
-    description:
-      - Name of the image-managed cluster. Mutually exclusive with O(host).
-    type: str
-  datacenter:
-    description:
-      - Name of the datacenter of O(cluster) or O(host); needed only when the name exists in several datacenters.
-    type: str
-  host:
-    description:
-      - Name of a standalone, image-managed host. Mutually exclusive with O(cluster).
-    type: str
   policies:
     description:
       - Whether to read the apply policies too (one more call).
@@ -31,6 +19,7 @@ options:
     default: true
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.target
   - vsphere.lifecycle.attributes
 attributes:
   check_mode:
@@ -114,39 +103,22 @@ raw:
 from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
-    VcenterModule,
-    target_argument_spec,
-    target_rules,
-)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
-    p = m.params
-    if p["host"]:
-        ref = m.inventory.host(p["host"], datacenter=p["datacenter"], standalone=True)
-    else:
-        ref = m.inventory.cluster(p["cluster"], p["datacenter"])
-    target = vlcm.Target(ref.kind, ref.id, ref.name)
+    target = m.target().target
     software = vlcm.get_software(m.rest, target)
-    result: dict[str, Any] = {
-        "changed": False,
-        "target": {"type": target.kind, "id": target.id, "name": target.name},
-        "image": vlcm.image_summary(software),
-        "raw": software,
-    }
-    if p["policies"]:
+    result: dict[str, Any] = {"image": vlcm.image_summary(software), "raw": software}
+    if m.params["policies"]:
         result["policies"] = vlcm.get_policies(m.rest, target)
     return result
 
 
 def main() -> None:
     module = VcenterModule(
-        argument_spec=dict(
-            **target_argument_spec(hosts=False),
-            policies=dict(type="bool", default=True),
-        ),
-        **target_rules(hosts=False),
+        argument_spec=dict(policies=dict(type="bool", default=True)),
+        target="cluster_or_host",
         supports_check_mode=True,
     )
     module.run(run)

@@ -20,26 +20,11 @@ description:
     being remediated (the vLCM apply status window of that host, from entering maintenance mode to leaving it).
   - Hosts and clusters already compliant are left alone; no task runs and C(changed=false).
   - When a host fails, the task fails and names the host, the reason, whether vLCM left the host in
-    maintenance mode (this module never puts a host in maintenance mode itself) and whether the image
-    stays staged on it.
+    maintenance mode (this module never puts a host in maintenance mode itself), whether the image
+    stays staged on it, and the VMs left powered off. The failed result carries the same per-host keys as a
+    successful one (RV(successful_hosts), RV(failed_hosts), RV(staged_hosts), RV(left_in_maintenance_mode),
+    RV(vms_not_restored)) and C(changed=true) when anything was staged or applied.
 options:
-  cluster:
-    description:
-      - Name of the image-managed cluster to remediate. Mutually exclusive with O(host).
-    type: str
-  datacenter:
-    description:
-      - Name of the datacenter of O(cluster) or O(host); needed only when the name exists in several datacenters.
-    type: str
-  hosts:
-    description:
-      - Names of hosts in O(cluster) to remediate; by default every host of the cluster.
-    type: list
-    elements: str
-  host:
-    description:
-      - Name of a standalone, image-managed host to remediate. Mutually exclusive with O(cluster).
-    type: str
   accept_eula:
     description:
       - You accept the end user license agreements of the software in the desired image. vLCM refuses to
@@ -63,8 +48,12 @@ options:
         task keeps running in vCenter. (The connection option O(timeout) is the HTTP timeout of one call.)
     type: int
     default: 14400
+requirements:
+  - pyvmomi (read when a remediation fails, to report the hosts vLCM left in maintenance mode)
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.target
+  - vsphere.lifecycle.target.hosts
   - vsphere.lifecycle.attributes
 attributes:
   check_mode:
@@ -169,161 +158,149 @@ staging_host_seconds:
   returned: when this run staged hosts
   type: float
 apply_task:
-  description: Id of the vLCM apply task.
+  description: Id of the vLCM apply task (the same as RV(task_id)).
   returned: when an apply ran
   type: str
+task_id:
+  description: Id of the vLCM apply task; on failure, the task to look at in the vSphere Client.
+  returned: when an apply ran, also when it failed
+  type: str
+stage_task:
+  description: Id of the vLCM stage task this run started.
+  returned: when this run staged hosts
+  type: str
+left_in_maintenance_mode:
+  description:
+    - Hosts vLCM left in maintenance mode when the remediation failed (read over SOAP). This module never puts
+      a host in maintenance mode itself. Empty when none, or when the state could not be read (a warning says so).
+  returned: always
+  type: list
+  elements: str
+vms_not_restored:
+  description:
+    - VMs that were powered on before the apply and are not after a failed one (powered off or suspended by the
+      pre-remediation power action policy, for example), each with its C(name) and C(power_state).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "gpu-render-01", "power_state": "POWERED_OFF"}]
 """
 
 from typing import Any  # noqa: E402
 
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _outcomes as out  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (  # noqa: E402
     ApiError,
+    OptionError,
     TaskFailedError,
     VsphereError,
 )
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
-    VcenterModule,
-    target_argument_spec,
-    target_rules,
-)
-
-
-def _versions(state: rem.HostState, side: str) -> dict[str, Any]:
-    return state.versions() if side == "current" else state.target_versions()
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
-    p = m.params
+    p, res = m.params, m.result
     if p["accept_eula"] is not True:
-        raise VsphereError("accept_eula must be true: vLCM remediates only when the end user license agreements of "
-                           "the desired image are accepted")
-    target, selected, _whole = rem.resolve_target(m.inventory, cluster=p["cluster"], hosts=p["hosts"],
-                                                  host=p["host"], datacenter=p["datacenter"])
-    timeout = p["wait_timeout"]
-    compliance, states, scanned = rem.current_states(m.rest, target, selected, refresh=p["refresh"], timeout=timeout)
-    names = dict(selected)
+        raise OptionError("accept_eula must be true: vLCM remediates only when the end user license agreements of "
+                          "the desired image are accepted", option="accept_eula")
+    sel = m.target()
+    target, names, timeout = sel.target, sel.names, p["wait_timeout"]
+    res.update(scanned_hosts=[], staged_hosts=[], successful_hosts=[], failed_hosts=[], skipped_hosts=[],
+               left_in_maintenance_mode=[], vms_not_restored=[])
+    compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"], timeout=timeout)
     todo, compliant, blocked = rem.plan_remediation(states)
-    result: dict[str, Any] = {
-        "changed": False, "target": {"type": target.kind, "id": target.id, "name": target.name},
-        "scanned_hosts": scanned, "staged_hosts": [], "successful_hosts": [], "failed_hosts": [],
-        "skipped_hosts": [{"name": names[h], "reason": r} for h, r in sorted(compliant.items(), key=lambda kv: names[kv[0]])],
-    }
+    res["skipped_hosts"] = out.skipped_rows(compliant, names)
     if blocked:
-        reasons = "; ".join(f"host '{names[h]}': {r}" for h, r in sorted(blocked.items(), key=lambda kv: names[kv[0]]))
+        reasons = "; ".join(f"host '{r['name']}': {r['reason']}" for r in out.skipped_rows(blocked, names))
         raise rem.RemediationError(f"{target.label} cannot be remediated, nothing was changed: {reasons}. "
                                    "Fix these hosts or leave them out with the hosts option.",
-                                   blocked_hosts=sorted(names[h] for h in blocked))
+                                   blocked_hosts=out.by_name(names, blocked))
     if m.check_mode:
-        result["would_remediate"] = sorted(names[h] for h in todo)
+        res["would_remediate"] = out.by_name(names, todo)
     if not todo:
-        return result
+        return res
     commit = (compliance or {}).get("commit")
-    if m.module._diff:  # noqa: SLF001
-        result["diff"] = {"before": {names[h]: _versions(states[h], "current") for h in todo},
-                          "after": {names[h]: _versions(states[h], "target") for h in todo}}
-
+    if m.diff_mode:
+        res["diff"] = out.versions_diff(states, todo, names)
     # 1. pre-check: stop before any change when it fails
-    info = rem.check(m.rest, target, todo, commit=commit, timeout=timeout)
-    check_result = info.get("result") or {}
-    summary = rem.check_summary(target, check_result, {**names, **rem.names_of(check_result, target)})
-    result["precheck"] = summary
+    check_result = rem.check(m.rest, target, todo, commit=commit, timeout=timeout).get("result") or {}
+    res["precheck"] = summary = out.check_summary(target, check_result, {**names, **out.names_of(check_result, target)})
     if summary["status"] == "ERROR" or summary["errors"]:
         raise rem.RemediationError(
             f"the remediation pre-check of {target.label} failed, nothing was changed: " + "; ".join(summary["errors"]),
-            precheck=summary, would_remediate=sorted(names[h] for h in todo))
+            would_remediate=out.by_name(names, todo))
     for warning in summary["warnings"]:
-        m.module.warn(f"pre-check: {warning}")
-    result["changed"] = True
+        m.warn(f"pre-check: {warning}")
     if m.check_mode:
         impact = rem.apply_impact(m.rest, target)
-        result["impact"] = rem.impact_summary(target, impact, {**names, **rem.names_of(impact, target)}, only=todo)
-        return result
-
+        res["impact"] = out.impact_summary(target, impact, {**names, **out.names_of(impact, target)}, only=todo)
+        res["changed"] = True
+        return res
     # 2. stage what is not staged yet (outside maintenance mode)
-    if p["stage_first"]:
-        to_stage = [h for h in todo if not states[h].staged]
-        if to_stage:
-            staged_info = rem.stage(m.rest, target, to_stage, commit=commit, timeout=timeout)
-            rows = rem.host_outcomes(target, staged_info.get("result") or {}, names)
-            result["staged_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
-            result["staging_host_seconds"] = round(sum(r["seconds"] or 0 for r in rows if r["status"] == "OK"), 3)
-            for row in rows:
-                if row["firmware_not_staged"]:
-                    m.module.warn(f"the firmware could not be staged to host '{row['name']}'; vLCM installs it "
-                                  "during remediation")
-
+    to_stage = [h for h in todo if not states[h].staged] if p["stage_first"] else []
+    if to_stage:
+        info = rem.stage(m.rest, target, to_stage, commit=commit, timeout=timeout,
+                         on_started=lambda tid: res.update(changed=True, stage_task=tid))
+        rows = out.host_outcomes(target, info.get("result") or {}, names)
+        res["staged_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
+        res["staging_host_seconds"] = round(sum(r["seconds"] or 0 for r in rows if r["status"] == "OK"), 3)
+        for row in rows:
+            if row["firmware_not_staged"]:
+                m.warn(f"the firmware could not be staged to host '{row['name']}'; vLCM installs it during remediation")
     # 3. apply
+    running_vms = rem.powered_on_vms(m.rest, todo)
     try:
-        applied = rem.apply(m.rest, target, todo, commit=commit, timeout=timeout)
+        applied = rem.apply(m.rest, target, todo, commit=commit, timeout=timeout,
+                            on_started=lambda tid: res.update(changed=True, task_id=tid, apply_task=tid))
     except ApiError as exc:
-        if exc.error_type == "ALREADY_IN_DESIRED_STATE":
-            result["changed"] = bool(result["staged_hosts"])
-            return result
-        raise
+        if exc.error_type != "ALREADY_IN_DESIRED_STATE":
+            raise
+        return res        # vLCM found nothing to apply (changed only if this run staged)
     except TaskFailedError as exc:
-        _fail_apply(m, target, todo, names, states, exc, result)
-    apply_result = applied.get("result") or rem.last_apply_result(m.rest, target) or {}
-    result["apply_task"] = applied.get("_task_id")
-    _outcomes(m, target, todo, names, states, apply_result, result)
-    return result
+        _fail_apply(m, sel, todo, states, running_vms, exc)
+    _record_apply(m, sel, todo, states, applied.get("result") or rem.last_apply_result(m.rest, target) or {})
+    return res
 
 
-def _outcomes(m: VcenterModule, target: Any, todo: list[str], names: dict[str, str],
-              states: dict[str, rem.HostState], apply_result: dict[str, Any], result: dict[str, Any]) -> list[dict]:
-    rows = rem.host_outcomes(target, apply_result, {**names, **rem.names_of(apply_result, target)})
-    after_compliance = rem.read_compliance(m.rest, target)
-    after = rem.host_states(target, after_compliance, [(h, names[h]) for h in todo])
-    for row in rows:
-        before_state = states.get(row["id"])
-        row["before"] = before_state.versions() if before_state else None
-        row["after"] = after[row["id"]].versions() if row["id"] in after else None
-        row["status_after"] = after[row["id"]].status if row["id"] in after else None
-        row["stage_status_after"] = after[row["id"]].stage_status if row["id"] in after else None
-        row["staged_after"] = after[row["id"]].staged if row["id"] in after else None
-        seconds = row.pop("seconds")
-        row["maintenance_seconds"] = seconds if row["status"] in ("OK", "ERROR") else 0.0
-    result["hosts"] = rows
-    result["successful_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
-    result["failed_hosts"] = [r["name"] for r in rows if r["status"] == "ERROR"]
-    for row in rows:
-        if row["status"] not in ("OK", "ERROR"):
-            reason = "; ".join(row["errors"] + row["info"] + row["warnings"]) or f"vLCM status {row['status']}"
-            result["skipped_hosts"].append({"name": row["name"], "reason": reason})
-    result["maintenance_host_seconds"] = round(sum(r["maintenance_seconds"] or 0 for r in rows), 3)
+def _record_apply(m: VcenterModule, sel: Any, todo: list[str], states: dict[str, rem.HostState],
+                  apply_result: dict[str, Any]) -> list[dict[str, Any]]:
+    after = rem.host_states(sel.target, rem.read_compliance(m.rest, sel.target), [(h, sel.names[h]) for h in todo])
+    rows = out.apply_rows(sel.target, apply_result, sel.names, states, after)
+    fields = out.apply_fields(rows)
+    m.result["skipped_hosts"] += fields.pop("skipped_by_vlcm")
+    m.result.update(fields)
     return rows
 
 
-def _fail_apply(m: VcenterModule, target: Any, todo: list[str], names: dict[str, str],
-                states: dict[str, rem.HostState], exc: TaskFailedError, result: dict[str, Any]) -> None:
-    last = rem.last_apply_result(m.rest, target) or {}
-    rows = _outcomes(m, target, todo, names, states, last, result)
+def _fail_apply(m: VcenterModule, sel: Any, todo: list[str], states: dict[str, rem.HostState],
+                running_vms: dict[str, str], exc: TaskFailedError) -> None:
+    rows = _record_apply(m, sel, todo, states, rem.last_apply_result(m.rest, sel.target) or {})
     failed_ids = [r["id"] for r in rows if r["status"] == "ERROR"] or list(todo)
+    maintenance, why = None, None
     try:
         maintenance = rem.hosts_in_maintenance(m.soap, failed_ids)
     except VsphereError as soap_exc:
-        maintenance = {}
-        m.module.warn(f"could not read the maintenance state of the failed hosts: {soap_exc}")
+        why = soap_exc.message
+        m.warn(f"could not read the maintenance state of the failed hosts: {why}")
+    m.result["left_in_maintenance_mode"] = out.by_name(sel.names, [h for h, mm in (maintenance or {}).items() if mm])
+    m.result["vms_not_restored"] = rem.vms_not_running(m.rest, running_vms)
     # what the compliance report vLCM refreshed after the failure says (nothing is claimed without it)
     staged = {r["id"]: bool(r.get("staged_after")) for r in rows}
-    message = rem.failure_message(target, rows, exc.messages, maintenance, staged)
     raise rem.RemediationError(
-        message, task_id=exc.task_id, successful_hosts=result["successful_hosts"], failed_hosts=result["failed_hosts"],
-        skipped_hosts=result["skipped_hosts"], staged_hosts=result["staged_hosts"], hosts=result.get("hosts"),
-        left_in_maintenance_mode=sorted(names.get(h, h) for h, in_mm in maintenance.items() if in_mm),
-    )
+        out.failure_message(sel.target, rows, exc.messages, maintenance, staged, maintenance_error=why,
+                            vms_not_restored=m.result["vms_not_restored"]), task_id=exc.task_id)
 
 
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            **target_argument_spec(hosts=True),
             accept_eula=dict(type="bool", required=True),
             stage_first=dict(type="bool", default=True),
             refresh=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=14400),
         ),
-        **target_rules(hosts=True),
+        target="hosts",
         supports_check_mode=True,
     )
     module.run(run)

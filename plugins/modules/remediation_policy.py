@@ -18,22 +18,11 @@ description:
     reads the server's API version (SOAP C(about.apiVersion), only when O(live_patch_mode) is set) and fails
     with a clear message, before writing anything, when O(live_patch_mode) is asked of an older vCenter.
 options:
-  cluster:
-    description:
-      - Name of the cluster whose policy to manage. One of O(cluster), O(host), O(defaults) is required.
-    type: str
-  datacenter:
-    description:
-      - Name of the datacenter of O(cluster) or O(host); needed only when the name exists in several datacenters.
-    type: str
-  host:
-    description:
-      - Name of a standalone host whose policy to manage. A host policy has only O(failure_action) (with its
-        retries), O(pre_remediation_power_action) and O(enable_quick_boot).
-    type: str
   defaults:
     description:
       - V(true) manages the global defaults every cluster inherits unless it configures its own value.
+      - Mutually exclusive with O(cluster) and O(host); one of the three is required (V(false) names no target
+        and is an error).
     type: bool
   failure_action:
     description:
@@ -91,8 +80,11 @@ options:
         C(ENFORCE), written as C(software_policy_spec.live_patch_action.live_patch_mode).
     type: str
     choices: [DISABLE, AUTO, ENFORCE]
+requirements:
+  - pyvmomi (only with O(live_patch_mode), to read the vCenter API version)
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.target
   - vsphere.lifecycle.attributes
 attributes:
   check_mode:
@@ -161,37 +153,20 @@ api_version:
 from typing import Any  # noqa: E402
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _policy as pol  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
-    VcenterModule,
-    target_argument_spec,
-)
-
-
-def resolve_scope(m: VcenterModule) -> pol.Scope:
-    p = m.params
-    if p["defaults"]:
-        return pol.Scope("defaults")
-    if p["host"]:
-        ref = m.inventory.host(p["host"], datacenter=p["datacenter"], standalone=True)
-        return pol.Scope("host", ref.id, ref.name)
-    ref = m.inventory.cluster(p["cluster"], p["datacenter"])
-    return pol.Scope("cluster", ref.id, ref.name)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
     options = pol.managed_options(m.params)
-    scope = resolve_scope(m)
-    api_text = None
-    if "live_patch_mode" in options:
-        api_text = str(m.soap.content().about.apiVersion)
+    scope = m.target().target
+    api_text = m.soap.api_version() if "live_patch_mode" in options else None
     pol.validate(scope, options, pol.parse_api_version(api_text), api_text)
     configured = pol.read(m.rest, scope)
     effective = pol.read_effective(m.rest, scope)
     new = pol.desired_spec(configured, effective, options)
     managed = {pol.OPTION_FIELD[o] for o in options}
     changed = [f for f in pol.changed_fields(configured, new) if f in managed]
-    result: dict[str, Any] = {"changed": bool(changed), "changed_fields": changed,
-                              "scope": {"type": scope.kind, "id": scope.id, "name": scope.name}}
+    result: dict[str, Any] = {"changed": bool(changed), "changed_fields": changed}
     if api_text is not None:
         result["api_version"] = api_text
     if changed and not m.check_mode:
@@ -203,7 +178,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
         result["policy"] = new if changed else configured
     if effective is not None:
         result["effective"] = effective
-    if m.module._diff:  # noqa: SLF001
+    if m.diff_mode:
         result["diff"] = {"before": configured, "after": result["policy"]}
     return result
 
@@ -211,8 +186,6 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            **target_argument_spec(hosts=False),
-            defaults=dict(type="bool"),
             failure_action=dict(type="str", choices=["FAIL", "RETRY"]),
             failure_retry_count=dict(type="int"),
             failure_retry_delay=dict(type="int"),
@@ -229,8 +202,8 @@ def main() -> None:
             enforce_quick_patch=dict(type="bool"),
             live_patch_mode=dict(type="str", choices=["DISABLE", "AUTO", "ENFORCE"]),
         ),
-        mutually_exclusive=[("cluster", "host", "defaults"), ("enforce_quick_patch", "live_patch_mode")],
-        required_one_of=[("cluster", "host", "defaults")],
+        target="policy",
+        mutually_exclusive=[("enforce_quick_patch", "live_patch_mode")],
         supports_check_mode=True,
     )
     module.run(run)

@@ -20,23 +20,6 @@ description:
     vLCM this is not an error. The module warns and lists the host in RV(firmware_not_staged); the
     firmware is installed during remediation.
 options:
-  cluster:
-    description:
-      - Name of the image-managed cluster whose hosts to stage. Mutually exclusive with O(host).
-    type: str
-  datacenter:
-    description:
-      - Name of the datacenter of O(cluster) or O(host); needed only when the name exists in several datacenters.
-    type: str
-  hosts:
-    description:
-      - Names of hosts in O(cluster) to stage; by default every host of the cluster.
-    type: list
-    elements: str
-  host:
-    description:
-      - Name of a standalone, image-managed host to stage. Mutually exclusive with O(cluster).
-    type: str
   refresh:
     description:
       - V(true) runs a compliance scan first even when vCenter has a report for every host.
@@ -50,6 +33,8 @@ options:
     default: 3600
 extends_documentation_fragment:
   - vsphere.lifecycle.vcenter
+  - vsphere.lifecycle.target
+  - vsphere.lifecycle.target.hosts
   - vsphere.lifecycle.attributes
 attributes:
   check_mode:
@@ -111,7 +96,9 @@ skipped_hosts:
   elements: dict
   sample: [{"name": "esxi-02.example.com", "reason": "already staged"}]
 failed_hosts:
-  description: Hosts vLCM could not stage (the task then fails and this is part of the failure).
+  description:
+    - Hosts vLCM could not stage. The task then fails; its result still lists them, with the hosts that were
+      staged in RV(staged_hosts) and C(changed=true) when any was.
   returned: always
   type: list
   elements: str
@@ -134,72 +121,73 @@ hosts:
 
 from typing import Any  # noqa: E402
 
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _outcomes as out  # noqa: E402
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem  # noqa: E402
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import (  # noqa: E402
-    VcenterModule,
-    target_argument_spec,
-    target_rules,
-)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import TaskFailedError  # noqa: E402
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule  # noqa: E402
+
+FIRMWARE_WARNING = ("the firmware of the desired image could not be staged to host '{}' (its hardware support manager "
+                    "does not support firmware staging); its software is staged and vLCM installs the firmware during "
+                    "remediation")
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
     p = m.params
-    target, selected, _whole = rem.resolve_target(m.inventory, cluster=p["cluster"], hosts=p["hosts"],
-                                                  host=p["host"], datacenter=p["datacenter"])
-    compliance, states, scanned = rem.current_states(m.rest, target, selected, refresh=p["refresh"],
-                                                     timeout=p["wait_timeout"])
-    names = dict(selected)
+    sel = m.target()
+    target, names = sel.target, sel.names
+    res = m.result
+    res.update(scanned_hosts=[], staged_hosts=[], skipped_hosts=[], failed_hosts=[], firmware_not_staged=[])
+    compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"],
+                                                                  timeout=p["wait_timeout"])
     to_stage, skipped = rem.plan_stage(states)
-    firmware = {states[h].name for h in states
-                if states[h].firmware_unstageable and (h in to_stage or states[h].staged)}
-    result: dict[str, Any] = {
-        "changed": bool(to_stage),
-        "target": {"type": target.kind, "id": target.id, "name": target.name},
-        "scanned_hosts": scanned,
-        "staged_hosts": sorted(names[h] for h in to_stage),
-        "skipped_hosts": [{"name": names[h], "reason": reason}
-                          for h, reason in sorted(skipped.items(), key=lambda kv: names[kv[0]])],
-        "failed_hosts": [],
-    }
+    firmware = {states[h].name for h in states if states[h].firmware_unstageable and (h in to_stage or states[h].staged)}
+    res.update(staged_hosts=out.by_name(names, to_stage), skipped_hosts=out.skipped_rows(skipped, names),
+               firmware_not_staged=sorted(firmware), changed=bool(to_stage))
     before = {names[h]: states[h].stage_status for h in states}
     if to_stage and not m.check_mode:
-        commit = (compliance or {}).get("commit")
-        info = rem.stage(m.rest, target, to_stage, commit=commit, timeout=p["wait_timeout"])
+        res["changed"], res["staged_hosts"] = False, []      # from here on: what vLCM did
+        try:
+            info = rem.stage(m.rest, target, to_stage, commit=(compliance or {}).get("commit"),
+                             timeout=p["wait_timeout"], on_started=lambda tid: res.update(changed=True, stage_task=tid))
+        except TaskFailedError as exc:
+            # a failed task has no per-host result: the compliance report vLCM refreshed says which hosts are staged
+            after = rem.host_states(target, rem.read_compliance(m.rest, target), sel.pairs)
+            res["staged_hosts"], res["failed_hosts"] = out.stage_split(to_stage, names, after)
+            raise TaskFailedError(
+                f"staging of {target.label} failed on host(s) {', '.join(res['failed_hosts']) or '(unknown)'}: "
+                f"{'; '.join(exc.messages) or exc.message}. Staged: {', '.join(res['staged_hosts']) or 'none'}. "
+                "Fix the cause and re-run: staged hosts are not staged again.", task_id=exc.task_id,
+                messages=exc.messages) from None
         outcome = info.get("result") or {}
-        rows = rem.host_outcomes(target, outcome, {**names, **rem.names_of(outcome, target)})
-        result["stage_task"] = info.get("_task_id")
-        result["hosts"] = rows
-        result["staged_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
-        result["failed_hosts"] = [r["name"] for r in rows if r["status"] == "ERROR"]
+        rows = out.host_outcomes(target, outcome, {**names, **out.names_of(outcome, target)})
+        res["hosts"] = rows
+        res["staged_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
+        res["failed_hosts"] = [r["name"] for r in rows if r["status"] == "ERROR"]
         for row in rows:
             if row["status"] == "SKIPPED":
                 reason = "; ".join(row["info"] + row["warnings"]) or "skipped by vLCM"
-                result["skipped_hosts"].append({"name": row["name"], "reason": reason})
+                res["skipped_hosts"].append({"name": row["name"], "reason": reason})
             if row["firmware_not_staged"]:
                 firmware.add(row["name"])
-        result["changed"] = bool(result["staged_hosts"])
-    result["firmware_not_staged"] = sorted(firmware)
-    for name in result["firmware_not_staged"]:
-        m.module.warn(f"the firmware of the desired image could not be staged to host '{name}' (its hardware "
-                      "support manager does not support firmware staging); its software is staged and vLCM "
-                      "installs the firmware during remediation")
-    if m.module._diff:  # noqa: SLF001 - AnsibleModule exposes --diff only this way
+        res["firmware_not_staged"] = sorted(firmware)
+    for name in res["firmware_not_staged"]:
+        m.warn(FIRMWARE_WARNING.format(name))
+    if m.diff_mode:
         after = dict(before)
-        for name in result["staged_hosts"]:
+        for name in res["staged_hosts"]:
             # vLCM marks a host STAGED only when its firmware is staged too
             after[name] = "NOT_STAGED (software staged)" if name in firmware else "STAGED"
-        result["diff"] = {"before": {"stage_status": before}, "after": {"stage_status": after}}
-    return result
+        res["diff"] = {"before": {"stage_status": before}, "after": {"stage_status": after}}
+    return res
 
 
 def main() -> None:
     module = VcenterModule(
         argument_spec=dict(
-            **target_argument_spec(hosts=True),
             refresh=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=3600),
         ),
-        **target_rules(hosts=True),
+        target="hosts",
         supports_check_mode=True,
     )
     module.run(run)

@@ -29,3 +29,18 @@ def test_password_is_no_log_and_env_fallbacks_are_awx_names():
     assert fallbacks == {"hostname": "VMWARE_HOST", "username": "VMWARE_USER", "password": "VMWARE_PASSWORD",
                          "port": "VMWARE_PORT", "validate_certs": "VMWARE_VALIDATE_CERTS",
                          "ca_path": "VMWARE_CA_PATH"}
+
+
+def test_target_fragments_document_the_target_spec_one_to_one():
+    from ansible_collections.vsphere.lifecycle.plugins.doc_fragments.target import ModuleDocFragment as Target
+    from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import target_argument_spec
+
+    base = yaml.safe_load(Target.DOCUMENTATION)["options"]
+    hosts = yaml.safe_load(Target.HOSTS)["options"]
+    assert set(target_argument_spec(hosts=False)) == set(base)
+    assert set(target_argument_spec(hosts=True)) == set(base) | set(hosts)
+    for name, option in target_argument_spec(hosts=True).items():
+        doc = {**base, **hosts}[name]
+        assert doc["type"] == option["type"], name
+        assert doc.get("elements") == option.get("elements"), name
+        assert "required" not in doc and "default" not in doc, name

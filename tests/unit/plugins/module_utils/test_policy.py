@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _policy as pol
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import DEFAULTS as DEFAULTS_TARGET
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 
-CLUSTER = pol.Scope("cluster", "domain-c1", "Prod-01")
-HOST = pol.Scope("host", "host-9", "esx-s")
-DEFAULTS = pol.Scope("defaults")
+CLUSTER = Target("cluster", "domain-c1", "Prod-01")
+HOST = Target("host", "host-9", "esx-s")
+DEFAULTS = DEFAULTS_TARGET
 EFFECTIVE = {"failure_action": {"action": "RETRY", "retry_delay": 300, "retry_count": 3},
              "parallel_remediation_action": {"enabled": False}}
 
 
 def test_scope_paths():
-    assert CLUSTER.path == "/api/esx/settings/clusters/domain-c1/policies/apply"
-    assert CLUSTER.effective_path == CLUSTER.path + "/effective"
-    assert HOST.path == "/api/esx/settings/hosts/host-9/policies/apply" and HOST.effective_path is None
-    assert DEFAULTS.path == "/api/esx/settings/defaults/clusters/policies/apply"
+    assert pol.policy_path(CLUSTER) == "/api/esx/settings/clusters/domain-c1/policies/apply"
+    assert pol.effective_path(CLUSTER) == pol.policy_path(CLUSTER) + "/effective"
+    assert pol.policy_path(HOST) == "/api/esx/settings/hosts/host-9/policies/apply" and pol.effective_path(HOST) is None
+    assert pol.policy_path(DEFAULTS) == "/api/esx/settings/defaults/clusters/policies/apply"
 
 
 def test_parse_api_version():

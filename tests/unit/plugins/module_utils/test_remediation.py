@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _outcomes as out
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem
-from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 
 NOTES = {"info": [], "warnings": [], "errors": []}
-CLUSTER = vlcm.Target("cluster", "domain-c1", "Prod-01")
-HOST = vlcm.Target("host", "host-9", "esx-s")
+CLUSTER = Target("cluster", "domain-c1", "Prod-01")
+HOST = Target("host", "host-9", "esx-s")
 
 
 def part(status, stage=None, current="1", target="2"):
@@ -134,12 +135,12 @@ def test_host_outcomes_of_cluster_and_standalone_results():
         "h1": {"status": "ERROR", "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:01:00Z",
                "notifications": {"info": [], "warnings": [], "errors": [
                    {"id": "x", "message": {"id": "x", "default_message": "install failed", "args": []}}]}}}}
-    rows = rem.host_outcomes(CLUSTER, cluster_result, rem.names_of(cluster_result, CLUSTER))
+    rows = out.host_outcomes(CLUSTER, cluster_result, out.names_of(cluster_result, CLUSTER))
     assert [(r["name"], r["status"], r["seconds"]) for r in rows] == [("esx-a", "ERROR", 60.0), ("esx-b", "OK", 660.5)]
     assert rows[0]["errors"] == ["install failed"] and rows[1]["firmware_not_staged"] is True
     host_result = {"status": {"status": "OK", "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:00:30Z",
                               "notifications": NOTES}, "host_info": {"name": "esx-s"}}
-    rows = rem.host_outcomes(HOST, host_result, rem.names_of(host_result, HOST))
+    rows = out.host_outcomes(HOST, host_result, out.names_of(host_result, HOST))
     assert [(r["id"], r["name"], r["seconds"]) for r in rows] == [("host-9", "esx-s", 30.0)]
 
 
@@ -160,11 +161,11 @@ def test_check_summary_names_host_check_and_fix():
              "check_issues": [msg("VM x cannot be evacuated", "Enable DRS")], "issues": []},
             {"check": {"check": "ok", "name": {"default_message": "Connection"}}, "status": "OK",
              "check_issues": [], "issues": []}]}]}
-    summary = rem.check_summary(CLUSTER, result, rem.names_of(result, CLUSTER))
+    summary = out.check_summary(CLUSTER, result, out.names_of(result, CLUSTER))
     assert summary["status"] == "ERROR"
     assert summary["errors"] == ["host esx-a: Maintenance mode: VM x cannot be evacuated (Enable DRS)"]
     assert summary["warnings"] == ["cluster 'Prod-01': HA admission control: HA may block"]
-    host_summary = rem.check_summary(HOST, {"status": "OK", "entity_result": {"type": "HOST", "host": "host-9",
+    host_summary = out.check_summary(HOST, {"status": "OK", "entity_result": {"type": "HOST", "host": "host-9",
                                                                               "status": "OK", "check_statuses": []}}, {})
     assert host_summary == {"status": "OK", "errors": [], "warnings": []}
 
@@ -173,8 +174,8 @@ def test_impact_summary_selected_hosts():
     impact = {"impact": [{"message": {"default_message": "DPM will be disabled"}}],
               "host_impact": {"h1": [{"message": {"default_message": "enters maintenance mode"}}],
                               "h2": [{"message": {"default_message": "reboots"}}]}}
-    out = rem.impact_summary(CLUSTER, impact, {"h1": "esx-a", "h2": "esx-b"}, only=["h2"])
-    assert out == {"cluster": ["DPM will be disabled"], "hosts": {"esx-b": ["reboots"]}}
+    summary = out.impact_summary(CLUSTER, impact, {"h1": "esx-a", "h2": "esx-b"}, only=["h2"])
+    assert summary == {"cluster": ["DPM will be disabled"], "hosts": {"esx-b": ["reboots"]}}
 
 
 @pytest.mark.parametrize(("maintenance", "expected"), [
@@ -184,10 +185,10 @@ def test_impact_summary_selected_hosts():
 def test_failure_message_names_host_reason_maintenance_and_staging(maintenance, expected):
     rows = [{"id": "h1", "name": "esx-a", "status": "ERROR", "errors": ["failed during install"]},
             {"id": "h2", "name": "esx-b", "status": "OK", "errors": []}]
-    text = rem.failure_message(CLUSTER, rows, ["task failed"], maintenance, {"h1": True})
+    text = out.failure_message(CLUSTER, rows, ["task failed"], maintenance, {"h1": True})
     assert text.startswith("remediation of cluster 'Prod-01' failed on 1 host(s): host 'esx-a': failed during install")
     assert expected in text and "stays staged" in text and "Remediated before the failure: esx-b." in text
 
 
 def test_failure_message_without_host_rows_uses_task_messages():
-    assert rem.failure_message(HOST, [], ["boom"], {}, {}) == "remediation of host 'esx-s' failed: boom"
+    assert out.failure_message(HOST, [], ["boom"], {}, {}) == "remediation of host 'esx-s' failed: boom."

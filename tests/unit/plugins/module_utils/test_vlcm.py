@@ -6,6 +6,7 @@ import copy
 
 import pytest
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes import (
     cluster_compliance,
     host_compliance,
@@ -104,18 +105,18 @@ class ScriptedClient:
 
 def test_scan_posts_the_binding_path_and_waits():
     client = ScriptedClient([{"status": "RUNNING"}, {"status": "SUCCEEDED"}])
-    target = vlcm.Target("cluster", "domain-c7", "Prod")
+    target = Target("cluster", "domain-c7", "Prod")
     info = vlcm.scan(client, target, timeout=60, sleep=lambda s: None)
     assert client.posts == [("/api/esx/settings/clusters/domain-c7/software",
                              {"params": {"action": "scan", "vmw-task": "true"}, "json": None, "retry_on_reset": True})]
     assert info["_task_id"] == "task-42" and client.gets == ["/api/cis/tasks/task-42"] * 2
-    host = vlcm.Target("host", "host-9", "esx9")
+    host = Target("host", "host-9", "esx9")
     assert host.base == "/api/esx/settings/hosts/host-9"
 
 
 def test_stage_spec_is_the_body():
     client = ScriptedClient([{"status": "SUCCEEDED"}])
-    target = vlcm.Target("cluster", "domain-c7", "Prod")
+    target = Target("cluster", "domain-c7", "Prod")
     vlcm.run_software_task(client, target, "stage", spec={"commit": "3", "hosts": ["host-1"]}, timeout=5,
                            sleep=lambda s: None)
     assert client.posts[0][1]["json"] == {"commit": "3", "hosts": ["host-1"]}
@@ -125,8 +126,8 @@ def test_stage_spec_is_the_body():
 
 def test_policies_paths_and_image_managed():
     client = ScriptedClient([])
-    vlcm.get_policies(client, vlcm.Target("cluster", "domain-c7", "Prod"))
-    vlcm.get_policies(client, vlcm.Target("host", "host-3", "esx"))
+    vlcm.get_policies(client, Target("cluster", "domain-c7", "Prod"))
+    vlcm.get_policies(client, Target("host", "host-3", "esx"))
     assert client.gets == ["/api/esx/settings/clusters/domain-c7/policies/apply/effective",
                            "/api/esx/settings/hosts/host-3/policies/apply/effective"]
     assert vlcm.is_image_managed(client, "domain-c7") is True
