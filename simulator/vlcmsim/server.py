@@ -76,16 +76,22 @@ class App:
             key += f"?action={action}"
         self.count(key)
         fault = faults.match_request(world, request.method, path, action)
-        if fault is not None:
+        reset_after = fault is not None and fault["type"] == "reset_connection" and bool(fault.get("after_response"))
+        if fault is not None and not reset_after:
             early = self.apply_fault(fault, request)
             if early is not None:
                 return early
         if path == "/sdk" or path.startswith("/sdk/"):
-            return self.soap(request)
-        if not path.startswith("/api/") or route is None:
-            return error_response(vapi_error("NOT_FOUND", f"No operation is found at {request.method} {path}.",
-                                             "com.vmware.vapi.rest.httpNotFound"))
-        return self.rest(request, route[0], route[1], action)
+            response = self.soap(request)
+        elif not path.startswith("/api/") or route is None:
+            response = error_response(vapi_error("NOT_FOUND", f"No operation is found at {request.method} {path}.",
+                                                 "com.vmware.vapi.rest.httpNotFound"))
+        else:
+            response = self.rest(request, route[0], route[1], action)
+        if reset_after:
+            # the request was carried out; the client never sees the answer
+            raise ConnectionResetError(errno.ECONNRESET, "connection reset by the simulator after the request (fault)")
+        return response
 
     def apply_fault(self, fault: dict[str, Any], request: Request) -> Response | None:
         ftype = fault["type"]

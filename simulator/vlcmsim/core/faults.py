@@ -5,13 +5,16 @@ A fault is a plain dict (the admin API's JSON object). Request faults match on o
 query value) and fire `count` times (default 1):
 
     {"type": "http_status", "status": 503, "retry_after": 1}
-    {"type": "reset_connection"}
+    {"type": "reset_connection"}                      (before the request is handled)
+    {"type": "reset_connection", "after_response": true}   (handled, then the answer is lost)
     {"type": "slow", "seconds": 2}
     {"type": "expire_session"}
 
 State faults:
 
     {"type": "host_fail", "host": "<id or name>", "phase": "download|enter_maintenance|install|reboot|exit_maintenance", "count": 1}
+    {"type": "host_stall", "host": "<id or name>", "phase": "download|install|reboot", "seconds": 30, "count": 1}
+                                         (the phase takes `seconds` more real seconds: a task that outlasts a wait)
     {"type": "host_disconnect", "host": "<id or name>"}          (applied immediately)
     {"type": "cluster_busy", "cluster": "<id or name>"}           (until the faults are cleared)
 """
@@ -24,7 +27,8 @@ from typing import Any
 from ..model import World
 
 REQUEST_TYPES = {"http_status", "reset_connection", "slow", "expire_session"}
-STATE_TYPES = {"host_fail", "host_disconnect", "cluster_busy"}
+STATE_TYPES = {"host_fail", "host_stall", "host_disconnect", "cluster_busy"}
+STALL_PHASES = {"download", "install", "reboot"}
 PHASES = {"download", "enter_maintenance", "install", "reboot", "exit_maintenance"}
 
 
@@ -72,6 +76,8 @@ def normalize(world: World, fault: Any) -> dict[str, Any]:
             ra = out.get("retry_after")
             if ra is not None and (not isinstance(ra, (int, float)) or ra < 0):
                 raise FaultError("fault field 'retry_after' must be a non-negative number")
+        if ftype == "reset_connection" and not isinstance(out.get("after_response", False), bool):
+            raise FaultError("fault field 'after_response' must be true or false")
         if ftype == "slow":
             secs = out.get("seconds", 1)
             if not isinstance(secs, (int, float)) or secs < 0:
@@ -81,6 +87,14 @@ def normalize(world: World, fault: Any) -> dict[str, Any]:
         out["host"] = _resolve(world, "host", out.get("host"))
         if out.get("phase") not in PHASES:
             raise FaultError(f"fault field 'phase' must be one of {sorted(PHASES)}")
+    elif ftype == "host_stall":
+        out["host"] = _resolve(world, "host", out.get("host"))
+        if out.get("phase") not in STALL_PHASES:
+            raise FaultError(f"fault field 'phase' must be one of {sorted(STALL_PHASES)}")
+        secs = out.get("seconds", 60)
+        if not isinstance(secs, (int, float)) or isinstance(secs, bool) or secs < 0:
+            raise FaultError("fault field 'seconds' must be a non-negative number")
+        out["seconds"] = secs
     elif ftype == "host_disconnect":
         out["host"] = _resolve(world, "host", out.get("host"))
     elif ftype == "cluster_busy":
@@ -134,6 +148,18 @@ def take_host_fail(world: World, host_id: str, phase: str) -> bool:
                     world.faults.remove(fault)
                 return True
     return False
+
+
+def take_host_stall(world: World, host_id: str, phase: str) -> float:
+    """Extra real seconds for this host's phase (and one count consumed), 0 when no host_stall fault targets it."""
+    with world.lock:
+        for fault in world.faults:
+            if fault["type"] == "host_stall" and fault["host"] == host_id and fault["phase"] == phase:
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    world.faults.remove(fault)
+                return float(fault["seconds"])
+    return 0.0
 
 
 def cluster_blocked(world: World, cluster_id: str) -> bool:

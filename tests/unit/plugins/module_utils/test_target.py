@@ -116,3 +116,24 @@ def test_the_defaults_target():
     assert DEFAULTS.as_result() == {"type": "defaults", "id": None, "name": None}
     with pytest.raises(ValueError):
         _ = DEFAULTS.base
+
+
+def test_every_name_lookup_goes_through_the_guarded_inventory():
+    """How we know no module looks a name up unguarded: only _inventory.py queries the inventory endpoints, and
+    each of its by-name lookups starts by refusing an empty or null name."""
+    import ast
+    from pathlib import Path
+
+    plugins = Path(__file__).resolve().parents[4] / "plugins"
+    endpoints = ("/api/vcenter/datacenter", "/api/vcenter/cluster", "/api/vcenter/host")
+    users = sorted(str(p.relative_to(plugins)) for p in plugins.rglob("*.py")
+                   if any(e in p.read_text() for e in endpoints))
+    assert users == ["module_utils/_inventory.py"]
+    tree = ast.parse((plugins / "module_utils" / "_inventory.py").read_text())
+    lookups = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+               and n.name in ("datacenter", "cluster", "host", "hosts_in_cluster")}
+    assert len(lookups) == 4
+    for name, fn in lookups.items():
+        first = fn.body[1] if isinstance(fn.body[0], ast.Expr) and isinstance(fn.body[0].value, ast.Constant) else fn.body[0]
+        call = first.value if isinstance(first, ast.Expr) else None
+        assert isinstance(call, ast.Call) and getattr(call.func, "id", None) in ("require_name", "check_host_list"), name
