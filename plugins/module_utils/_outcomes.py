@@ -120,6 +120,7 @@ def impact_summary(target: Target, impact: Mapping[str, Any], names: Mapping[str
              if wanted is None or h in wanted}
     return {"cluster": texts(impact.get("impact")), "hosts": dict(sorted(hosts.items()))}
 
+
 # ----------------------------------------------------------------------------- module result pieces
 def by_name(names: Mapping[str, str], ids: Iterable[str]) -> list[str]:
     """Host names of ``ids``, sorted."""

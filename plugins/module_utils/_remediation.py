@@ -255,8 +255,6 @@ def hosts_in_maintenance(soap: Any, host_ids: Iterable[str]) -> dict[str, bool]:
     return {row["moid"]: bool(row.get("runtime.inMaintenanceMode")) for row in rows if row["moid"] in wanted}
 
 
-
-
 # ----------------------------------------------------------------------------- VMs the remediation may power off
 def powered_on_vms(client: Client, host_ids: Iterable[str]) -> dict[str, str]:
     """VM id -> name of the powered-on VMs of some hosts (``GET /api/vcenter/vm`` with ``hosts`` and

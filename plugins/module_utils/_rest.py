@@ -51,6 +51,7 @@ class Client(Protocol):
 
     def delete(self, path: str, **kwargs: Any) -> Any: ...
 
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 

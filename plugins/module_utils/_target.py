@@ -111,8 +111,8 @@ def check_options(params: Mapping[str, Any], *, hosts_option: bool, defaults_opt
     if "host" in chosen:
         require_name("host", params["host"], "a standalone host")
     if _given(params.get("datacenter")):
-        require_name("datacenter", params["datacenter"], "the datacenter that holds the cluster or host "
-                                                          "(or leave datacenter out)")
+        require_name("datacenter", params["datacenter"],
+                     "the datacenter that holds the cluster or host (or leave datacenter out)")
     if hosts_option and _given(params.get("hosts")):
         if "cluster" not in chosen:
             raise OptionError("hosts selects hosts of a cluster: set cluster too (a standalone host is host)",

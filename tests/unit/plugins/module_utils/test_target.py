@@ -115,7 +115,7 @@ def test_the_defaults_target():
     assert DEFAULTS.label == "the global cluster defaults"
     assert DEFAULTS.as_result() == {"type": "defaults", "id": None, "name": None}
     with pytest.raises(ValueError):
-        _ = DEFAULTS.base
+        assert DEFAULTS.base
 
 
 def test_every_name_lookup_goes_through_the_guarded_inventory():
