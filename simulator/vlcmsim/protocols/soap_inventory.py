@@ -41,10 +41,6 @@ SINGLETONS: dict[str, str] = {
 _API_VERSIONS = {"8.0.3": "8.0.3.0", "9.1.0": "9.1.0.0"}
 
 
-class InvalidPath(Exception):
-    """A property path that does not exist on the managed object type."""
-
-
 def api_version(version: str) -> str:
     """vSphere API version ('8.0.3.0') for a product version ('8.0.3')."""
     if version in _API_VERSIONS:
@@ -709,42 +705,6 @@ def _cores(host: Host) -> int:
 
 def _has_prop(data_type: Any, name: str) -> bool:
     return any(p.name == name for p in data_type._GetPropertyList())
-
-
-# ---- property path typing -----------------------------------------------------------------
-def path_type(managed_type: Any, path: str) -> Any:
-    """Declared pyVmomi type of a property path; InvalidPath if the type has no such path."""
-    parts = path.split(".")
-    try:
-        info = managed_type._GetPropertyInfo(parts[0])
-    except (AttributeError, KeyError) as err:
-        raise InvalidPath(path) from err
-    typ = info.type
-    for part in parts[1:]:
-        if issubclass(typ, list):
-            raise InvalidPath(path)
-        if not (isinstance(typ, type) and issubclass(typ, VmomiSupport.DataObject)):
-            raise InvalidPath(path)
-        try:
-            typ = typ._GetPropertyInfo(part).type
-        except (AttributeError, KeyError) as err:
-            raise InvalidPath(path) from err
-    return typ
-
-
-def typed(value: Any, declared: Any) -> Any:
-    """Make a value safe for an xsd:anyType slot: typed arrays and real enum values."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        if isinstance(value, VmomiSupport.Array):
-            return value
-        if isinstance(declared, type) and issubclass(declared, list):
-            return declared(value)
-        return value
-    if isinstance(declared, type) and issubclass(declared, VmomiSupport.Enum) and not isinstance(value, VmomiSupport.Enum):
-        return getattr(declared, str(value))
-    return value
 
 
 def all_paths(ref: Any, inv: Inventory) -> list[str]:
