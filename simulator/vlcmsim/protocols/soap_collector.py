@@ -220,9 +220,11 @@ class ObjectSpace:
             return [vim.Folder(dc.host_folder), vim.Folder(dc.vm_folder),
                     vim.Folder(f"group-s{n}"), vim.Folder(f"group-n{n}")]
         if t in ("ClusterComputeResource", "ComputeResource"):
-            return list(self.get(ref, "host") or [])
+            return [*(self.get(ref, "host") or []), self.get(ref, "resourcePool")]
         if t == "HostSystem":
             return list(self.get(ref, "vm") or [])
+        if t == "ResourcePool":
+            return [*(self.get(ref, "resourcePool") or []), *(self.get(ref, "vm") or [])]
         return []
 
     def view_objects(self, view: ViewState) -> list[Any]:

@@ -81,6 +81,11 @@ def standalone_cr_id(host_id: str) -> str:
     return f"domain-s{_num(host_id)}"
 
 
+def resource_pool_id(compute_resource_id: str) -> str:
+    """The root resource pool ("Resources") of a cluster or standalone host's ComputeResource."""
+    return f"resgroup-{_num(compute_resource_id)}"
+
+
 def _parse_base_image(base_image: str) -> tuple[str, str] | None:
     """'8.0.3-0.35.24280767' -> ('8.0.3', '24280767')."""
     m = re.match(r"^(\d+\.\d+\.\d+)-[\d.]*?(\d{5,})$", base_image)
@@ -142,6 +147,8 @@ class Inventory:
             return "ComputeResource" if host is not None and host.cluster is None else None
         if moid.startswith("task-") and moid in w.tasks:
             return "Task"
+        if moid.startswith("resgroup-"):
+            return "ResourcePool" if self.pool_owner(moid) is not None else None
         if moid.startswith("group-") and moid in self.folders():
             return "Folder"
         return None
@@ -162,6 +169,23 @@ class Inventory:
         if host.cluster:
             return mo("ClusterComputeResource", host.cluster)
         return mo("ComputeResource", standalone_cr_id(host.id))
+
+    def pool_owner(self, pool_id: str) -> Any:
+        """The ComputeResource whose root resource pool `pool_id` is, None if there is none."""
+        n = pool_id[len("resgroup-"):]
+        if f"domain-c{n}" in self.world.clusters:
+            return mo("ClusterComputeResource", f"domain-c{n}")
+        host = self.world.hosts.get(f"host-{n}")
+        if host is not None and host.cluster is None:
+            return mo("ComputeResource", standalone_cr_id(host.id))
+        return None
+
+    def vm_pool(self, vm: VM) -> Any:
+        """The resource pool a VM runs in: the root pool of its host's compute resource."""
+        host = self.world.hosts.get(vm.host)
+        if host is None:
+            return None
+        return mo("ResourcePool", resource_pool_id(self.host_parent(host)._moId))
 
     def vm_datacenter(self, vm: VM) -> str | None:
         host = self.world.hosts.get(vm.host)
@@ -329,6 +353,7 @@ class Inventory:
             "host": lambda: vim.HostSystem.Array([mo("HostSystem", h.id) for h in self.hosts_of_cluster(moid)]),
             "summary": summary,
             "configurationEx": lambda: cluster_config_ex(cluster),
+            "resourcePool": lambda: mo("ResourcePool", resource_pool_id(moid)),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
             "network": lambda: vim.Network.Array(),
@@ -344,9 +369,27 @@ class Inventory:
             "summary": lambda: vim.ComputeResource.Summary(
                 overallStatus=vim.ManagedEntity.Status.green, **self._compute_totals([host])),
             "configurationEx": lambda: vim.ComputeResource.ConfigInfo(vmSwapPlacement="vmDirectory"),
+            "resourcePool": lambda: mo("ResourcePool", resource_pool_id(moid)),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
             "network": lambda: vim.Network.Array(),
+        }
+
+    def _props_ResourcePool(self, moid: str) -> dict[str, Callable[[], Any]]:
+        owner = self.pool_owner(moid)
+
+        def vms() -> Any:
+            hosts = self.get(owner, "host") or []
+            return vim.VirtualMachine.Array([mo("VirtualMachine", v.id) for h in hosts
+                                             for v in self.vms_of_host(h._moId)])
+
+        return {
+            "name": lambda: "Resources",
+            "parent": lambda: owner,
+            "owner": lambda: owner,
+            "resourcePool": lambda: vim.ResourcePool.Array(),
+            "vm": vms,
+            "overallStatus": lambda: vim.ManagedEntity.Status.green,
         }
 
     # Hosts --------------------------------------------------------------------------------
@@ -525,6 +568,7 @@ class Inventory:
             "runtime": lambda: self.vm_runtime(vm),
             "config": lambda: self.vm_config(vm),
             "summary": lambda: self.vm_summary(vm),
+            "resourcePool": lambda: self.vm_pool(vm),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
             "network": lambda: vim.Network.Array(),
