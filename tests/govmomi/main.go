@@ -28,8 +28,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
@@ -109,8 +109,12 @@ type Report struct {
 	LoggedOut   bool        `json:"loggedOut"`
 }
 
+// logout ends the session on every way out (fail exits without running deferred calls).
+var logout = func() {}
+
 func fail(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "vlcm-govmomi-client: "+format+"\n", args...)
+	logout()
 	os.Exit(1)
 }
 
@@ -192,12 +196,12 @@ func main() {
 	if err := sm.Login(ctx, url.UserPassword(*user, *password)); err != nil {
 		fail("Login: %v", err)
 	}
-	loggedIn := true
-	defer func() {
-		if loggedIn {
-			_ = sm.Logout(context.Background())
+	logout = func() {
+		logout = func() {}
+		if err := sm.Logout(context.Background()); err != nil {
+			fmt.Fprintf(os.Stderr, "vlcm-govmomi-client: Logout: %v\n", err)
 		}
-	}()
+	}
 	report := Report{APIVersion: vc.ServiceContent.About.ApiVersion}
 	pc := property.DefaultCollector(vc)
 
@@ -228,16 +232,14 @@ func main() {
 		if h.Parent == nil {
 			fail("host %s (%s): parent decoded as nil", h.Name, h.Self.Value)
 		}
-		if h.Summary.Hardware == nil || h.Summary.Config.Product == nil && h.Config == nil {
-			fail("host %s (%s): summary.hardware or config.product decoded as nil", h.Name, h.Self.Value)
+		if h.Summary.Hardware == nil || h.Config == nil {
+			fail("host %s (%s): summary.hardware or config decoded as nil", h.Name, h.Self.Value)
 		}
 		out := Host{ID: h.Self.Value, Name: h.Name, Parent: ref(h.Parent),
 			InMaintenanceMode: h.Runtime.InMaintenanceMode, ConnectionState: string(h.Runtime.ConnectionState),
 			MemorySize: h.Summary.Hardware.MemorySize, NumCPUCores: h.Summary.Hardware.NumCpuCores,
-			CPUMhz: h.Summary.Hardware.CpuMhz, VMs: []string{}, RawTypes: typesOf(hostRaw[h.Self.Value])}
-		if h.Config != nil {
-			out.Version, out.Build = h.Config.Product.Version, h.Config.Product.Build
-		}
+			CPUMhz: h.Summary.Hardware.CpuMhz, Version: h.Config.Product.Version, Build: h.Config.Product.Build,
+			VMs: []string{}, RawTypes: typesOf(hostRaw[h.Self.Value])}
 		for _, v := range h.Vm {
 			out.VMs = append(out.VMs, v.Value)
 		}
@@ -390,10 +392,10 @@ func main() {
 	}
 	report.Maintenance = mm
 
+	logout = func() {}
 	if err := sm.Logout(ctx); err != nil {
 		fail("Logout: %v", err)
 	}
-	loggedIn = false
 	report.LoggedOut = true
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
