@@ -18,12 +18,15 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from vlcmsim.testing import SimulatorHandle, start_simulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,10 +83,11 @@ def sim(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimulatorHan
     handle.stop()
 
 
-def run(client: Path, sim: SimulatorHandle, maintenance_host: str, password: str | None = None) -> Any:
+def run(client: Path, sim: SimulatorHandle, maintenance_host: str, password: str | None = None,
+        url: str | None = None) -> Any:
     assert sim.ca
     return subprocess.run(
-        [str(client), "-url", sim.url + "/sdk", "-user", sim.username, "-password", password or sim.password,
+        [str(client), "-url", url or sim.url + "/sdk", "-user", sim.username, "-password", password or sim.password,
          "-ca", sim.ca, "-maintenance-host", maintenance_host],
         capture_output=True, text=True, timeout=600)   # a hang guard; the client gives up after 5 minutes itself
 
@@ -176,4 +180,78 @@ def test_govmomi_client_says_why_it_fails_and_logs_out(client: Path, tmp_path: P
         proc = run(client, sim, "esxi-t2.lab.local", password="not-the-password")
         assert proc.returncode == 1 and "Login" in proc.stderr and "incorrect user name or password" in proc.stderr
     finally:
+        sim.stop()
+
+
+class Rewriter(ThreadingHTTPServer):
+    """A plain-HTTP proxy to the simulator that rewrites its SOAP responses (a broken vCenter)."""
+
+    def __init__(self, sim: SimulatorHandle, rewrite: dict[bytes, bytes]) -> None:
+        http = requests.Session()
+        http.trust_env = False
+        http.verify = sim.ca
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.body()
+                headers = {k: v for k, v in self.headers.items() if k in ("Cookie", "SOAPAction", "Content-Type")}
+                resp = http.post(sim.url + self.path, data=body, headers=headers, timeout=60)
+                content = resp.content
+                for old, new in rewrite.items():
+                    content = content.replace(old, new)
+                self.send_response(resp.status_code)
+                self.send_header("Content-Type", resp.headers.get("Content-Type", "text/xml"))
+                self.send_header("Content-Length", str(len(content)))
+                if "Set-Cookie" in resp.headers:     # over plain HTTP the cookie cannot be Secure
+                    self.send_header("Set-Cookie", resp.headers["Set-Cookie"].replace("; Secure", ""))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":    # Go's client chunks
+                    return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                out = b""
+                while size := int(self.rfile.readline().split(b";")[0].strip(), 16):
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return out
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/sdk"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+@pytest.mark.parametrize(("rewrite", "why"), [
+    ({b'xsi:type="ManagedObjectReference"': b'xsi:type="ManagedObject"'}, "parent decoded as nil"),
+    ({b'xsi:type="xsd:long"': b'xsi:type="xsd:int"'}, "value out of range"),
+])
+def test_govmomi_client_fails_on_the_wire_faults_it_was_written_for(client: Path, tmp_path: Path,
+                                                                     rewrite: dict[bytes, bytes], why: str) -> None:
+    """The negative control: responses as the simulator used to send them make the client fail, saying why."""
+    sim = start_simulator("tiny", time_scale=0.0005, state_dir=tmp_path / "sim")
+    proxy = Rewriter(sim, rewrite)
+    try:
+        proc = run(client, sim, "esxi-t2.lab.local", url=proxy.url)
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert why in proc.stderr, proc.stderr
+        assert sim.admin_get("/sim/counters")["live_sessions"]["soap"] == 0
+        # the same client through the same proxy, rewriting nothing, succeeds
+        proxy.close()
+        proxy = Rewriter(sim, {})
+        proc = run(client, sim, "esxi-t2.lab.local", url=proxy.url)
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        proxy.close()
         sim.stop()
