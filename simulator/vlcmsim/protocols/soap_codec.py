@@ -33,7 +33,7 @@ from pyVmomi.SoapAdapter import (
 )
 
 from ..model import World
-from .soap_inventory import api_version
+from .soap_values import api_version
 
 VIM_NS = "urn:vim25"
 _XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
