@@ -311,7 +311,27 @@ def test_wait_for_updates_ex_sends_declared_types_on_a_collector_of_its_own(wire
         for moid, vals in modified.items():
             changed.setdefault(moid, {}).update(vals)
     assert changed[host["id"]]["runtime.inMaintenanceMode"] is True
-    assert task.info.state in ("running", "success")
+
+    # the task itself, as govmomi's task waiter follows it: a filter on its info
+    task_paths = ["info", "info.state", "info.entity", "info.entityName", "info.descriptionId", "info.queueTime",
+                  "info.completeTime", "info.cancelable"]
+    _, task_filter = wire.call(pc, "CreateFilter", spec=PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=task)], propSet=[PC.PropertySpec(type=vim.Task, pathSet=task_paths)]),
+        partialUpdates=False)
+    state = ""
+    task_seen: set[tuple[str, str]] = set()
+    while state != "success":
+        raw, update = wire.call(pc, "WaitForUpdatesEx", version=version, options=PC.WaitOptions(maxWaitSeconds=30))
+        assert update is not None, "no task update within 30 s"
+        version = update.version
+        mine = decoded_updates(update).get(task._moId, {})
+        problems, seen = check_response(raw, decoded_updates(update))
+        assert problems == []
+        task_seen |= seen
+        state = mine.get("info.state", state)
+        assert state in ("queued", "running", "success")
+    assert {("Task", p) for p in ["info", "info.state", "info.entity", "info.completeTime"]} <= task_seen
+    wire.call(task_filter, "DestroyPropertyFilter")
     wire.call(pc, "DestroyPropertyCollector")
 
 
