@@ -16,7 +16,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STATE := .state
 DEMO_STATE := $(STATE)/demo
 
-.PHONY: venv sim demo test lint sanity units integration collection-tree runtime-tree clean
+.PHONY: venv sim demo test lint sanity units integration collection-tree runtime-tree clean govmomi-deps
 
 $(STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,9 +66,23 @@ units: $(STAMP) $(GET_PIP) collection-tree
 	cd $(COLL) && time $(CURDIR)/$(BIN)/ansible-test units --venv --python $(ANSIBLE_PYTHON) \
 	  --requirements --color no
 
+# Go and govmomi from Debian for the second SOAP client (tests/govmomi, run by tests/sim/test_govmomi_client.py),
+# installed only when missing; root runs apt-get itself, anyone else through sudo. Measured on a clean
+# bookworm machine: see docs/simulator-soap.md ("The govmomi client").
+GO_DEBS := golang-go golang-github-vmware-govmomi-dev
+GOVMOMI_SRC := /usr/share/gocode/src/github.com/vmware/govmomi
+APT_AS := $(shell test "$$(id -u)" = 0 || echo sudo)
+govmomi-deps:
+	@if command -v go >/dev/null 2>&1 && test -d $(GOVMOMI_SRC) && dpkg -s $(GO_DEBS) >/dev/null 2>&1; then \
+	  echo "govmomi-deps: $(GO_DEBS) already installed"; \
+	else \
+	  time ( $(APT_AS) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(APT_AS) apt-get install -y -q \
+	    --no-install-recommends $(GO_DEBS) ); \
+	fi
+
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
-integration: $(STAMP)
+integration: $(STAMP) govmomi-deps
 	time $(BIN)/python -m pytest -q tests/sim tests/conformance tests/load tests/integration
 
 # the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through

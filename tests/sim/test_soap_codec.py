@@ -212,7 +212,7 @@ def test_every_property_of_every_object_is_typed(si: Any, harness: Harness) -> N
                for o in content.propertyCollector.RetrieveProperties([spec])}
     w = harness.world
     expected = (set(w.datacenters) | set(w.clusters) | set(w.hosts) | set(w.vms)
-                | {"domain-s13", "group-h2", "group-v3", "group-s1", "group-n1"})
+                | {"domain-s13", "group-h2", "group-v3", "group-s1", "group-n1", "resgroup-10", "resgroup-13"})
     assert set(objects) == expected
     for host_id, host in w.hosts.items():
         ref, props = objects[host_id]
@@ -256,6 +256,15 @@ def test_every_property_of_every_object_is_typed(si: Any, harness: Harness) -> N
     assert objects["vm-20"][1]["summary"].quickStats.overallCpuUsage == w.vms["vm-20"].cpu_mhz
     assert objects["vm-25"][1]["config"].guestId == "crxPod1Guest"          # vSphere Pod
     assert objects["vm-20"][1]["config"].guestId == "otherLinux64Guest"
+    # every compute resource has its root resource pool "Resources", where its hosts' VMs run
+    pool = objects["resgroup-10"][1]
+    assert (pool["name"], pool["parent"], pool["owner"]) == ("Resources", vim.ClusterComputeResource("domain-c10"),
+                                                             vim.ClusterComputeResource("domain-c10"))
+    assert cluster["resourcePool"] == vim.ResourcePool("resgroup-10")
+    assert objects["domain-s13"][1]["resourcePool"] == vim.ResourcePool("resgroup-13")
+    in_cluster = {v.id for v in w.vms.values() if w.hosts[v.host].cluster == "domain-c10"}
+    assert {v._moId for v in pool["vm"]} == in_cluster
+    assert all(objects[v][1]["resourcePool"] == vim.ResourcePool("resgroup-10") for v in in_cluster)
 
 
 def test_nested_paths_and_enum_values_are_typed(si: Any) -> None:

@@ -1,9 +1,10 @@
 """The SOAP endpoint `/sdk`, spoken with pyVmomi's own types so a pyVmomi client sees vCenter.
 
 `handle(world, request)` is what the server calls.  The codec is `soap_codec` (pyVmomi's
-deserializer and serializer), the methods are `soap_methods`, the inventory and its typed
-properties `soap_inventory`, PropertyCollector and views `soap_collector`, faults
-`soap_faults`.
+deserializer and serializer), the methods are `soap_methods` (sessions, tasks, SearchIndex)
+and `soap_collector_methods` (views, property collectors), the inventory and its properties
+`soap_inventory`, property paths and wire types `soap_types`, per-session collector state
+and retrieval `soap_collector`, update reporting `soap_updates`, faults `soap_faults`.
 
 Sessions use the `vmware_soap_session` cookie set by SessionManager.Login; every method but
 RetrieveServiceContent, CurrentTime and Login requires one (vim.fault.NotAuthenticated).
@@ -21,8 +22,9 @@ from pyVmomi import VmomiSupport, vmodl
 
 from ..core.sessions import get_session
 from ..model import World
-from . import soap_faults
+from . import soap_collector_methods, soap_faults, soap_methods
 from .soap_codec import (
+    BadThis,
     SoapParseError,
     fault_response,
     parse_request,
@@ -31,12 +33,14 @@ from .soap_codec import (
     service_versions_xml,
 )
 from .soap_faults import SoapFault
-from .soap_inventory import InvalidPath, path_type, wsdl_name
-from .soap_methods import COOKIE_NAME, HANDLERS, NO_SESSION_METHODS, Context, session_id
+from .soap_inventory import wsdl_name
+from .soap_methods import COOKIE_NAME, NO_SESSION_METHODS, Context, session_id
+from .soap_types import InvalidPath, path_type
 
 __all__ = ["COOKIE_NAME", "handle", "session_id"]
 
 log = logging.getLogger(__name__)
+HANDLERS = {**soap_methods.HANDLERS, **soap_collector_methods.HANDLERS}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -53,6 +57,8 @@ def handle(world: World, request: werkzeug.Request) -> werkzeug.Response:
     version = request_version(request, world)
     try:
         call = parse_request(request.get_data(), version)
+    except BadThis as err:
+        return fault_response(vmodl.fault.InvalidRequest(msg=str(err)), version)
     except (ExpatError, SoapParseError, TypeError, KeyError, AttributeError, ValueError) as err:
         fault = vmodl.fault.InvalidRequest(msg=f"Unable to parse the SOAP request: {err}")
         return fault_response(fault, version)

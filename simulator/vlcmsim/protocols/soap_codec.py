@@ -4,7 +4,9 @@ Decoding: the request envelope is parsed with expat; the called method is looked
 `VmomiSupport.GetWsdlMethod("urn:vim25", name)` and every parameter element is handed to
 pyVmomi's `SoapDeserializer`, which builds the typed object (specs, morefs, enums...).
 Encoding: the result goes through `SoapSerializer` with the method's result type as
-`<returnval>`; errors are soapenv:Fault responses whose detail is the vmodl fault, exactly
+`<returnval>` (`WireSerializer`: a reference in an `xsd:anyType` slot is typed
+`ManagedObjectReference` as vCenter sends it, not pyVmomi's client-side `ManagedObject`;
+property values arrive already in their declared types, see `soap_types.wire_value`); errors are soapenv:Fault responses whose detail is the vmodl fault, exactly
 as pyVmomi's client expects (it raises the typed fault).  No data XML is written by hand.
 The wire version is the client's (SOAPAction `urn:vim25/8.0.3.0`), capped at the server's.
 """
@@ -31,7 +33,7 @@ from pyVmomi.SoapAdapter import (
 )
 
 from ..model import World
-from .soap_inventory import api_version
+from .soap_values import api_version
 
 VIM_NS = "urn:vim25"
 _XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -74,7 +76,11 @@ def service_versions_xml(world: World) -> str:
 
 # --------------------------------------------------------------------------- decoding
 class SoapParseError(Exception):
-    pass
+    """The body is not a SOAP request (InvalidRequest: "Unable to parse the SOAP request: ...")."""
+
+
+class BadThis(SoapParseError):
+    """The `_this` element names no known managed object type (InvalidRequest with this message)."""
 
 
 @dataclass
@@ -149,6 +155,7 @@ class _RequestDecoder(ExpatDeserializerNSHandlers):
             return
         if self.depth == 4:
             if name == "_this":
+                _check_this_type(self.method or "", attr.get("type", ""))
                 typ: Any = VmomiSupport.ManagedObject
                 is_list = False
             elif name in self.params:
@@ -186,10 +193,26 @@ class _RequestDecoder(ExpatDeserializerNSHandlers):
         pass
 
 
+def _check_this_type(method: str, type_name: str) -> None:
+    """A `_this` must name a managed object type: `<_this type="PropertyCollector">...</_this>`."""
+    wsdl = type_name.rpartition(":")[2].strip()
+    if not wsdl:
+        raise BadThis(f"The request's _this element (method {method}) has no managed object type: "
+                      'a managed object reference is <_this type="TYPE">MOID</_this>')
+    try:
+        cls = VmomiSupport.GetWsdlType(VIM_NS, wsdl)
+    except KeyError:
+        cls = None
+    if cls is None or not issubclass(cls, VmomiSupport.ManagedObject):
+        raise BadThis(f"The request's _this element (method {method}) names '{wsdl}', "
+                      "which is not a managed object type")
+
+
 def parse_request(data: bytes, version: str) -> Call:
     call = _RequestDecoder(version).parse(data)
     if call.this is None:
-        raise SoapParseError(f"method {call.name} has no _this")
+        raise BadThis(f"The request for method {call.name} has no _this element (the managed object it is "
+                      "called on)")
     if call.info is not None:
         for p in call.info.params:
             if issubclass(p.type, list) and p.name in call.args:
@@ -209,8 +232,24 @@ def _envelope(inner: str) -> str:
             + inner + "\n" + SoapAdapter.SOAP_BODY_END + SoapAdapter.SOAP_ENVELOPE_END)
 
 
+class WireSerializer(SoapSerializer):
+    """pyVmomi's serializer, naming a reference in an xsd:anyType slot `ManagedObjectReference`.
+
+    pyVmomi (a client) writes `xsi:type="ManagedObject"` there and reads either name; vCenter
+    writes `ManagedObjectReference`, the WSDL's name, and govmomi decodes nothing else (a
+    host's `parent` would arrive as nil).  Arrays of references are already
+    `ArrayOfManagedObjectReference` in pyVmomi.
+    """
+
+    def _QName(self, typ: Any, defNS: str) -> tuple[str, str]:  # noqa: N802,N803 - pyVmomi's names
+        attr, qname = super()._QName(typ, defNS)
+        if typ is VmomiSupport.ManagedObject:
+            qname += "Reference"
+        return attr, qname
+
+
 def _serializer(writer: io.StringIO, version: str) -> SoapSerializer:
-    ser = SoapSerializer(writer, version, _ns_map(version))
+    ser = WireSerializer(writer, version, _ns_map(version))
     ser.outermostAttrs = ""      # pyVmomi's request-side versionId attribute; vCenter sends none
     return ser
 

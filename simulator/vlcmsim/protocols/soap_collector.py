@@ -1,44 +1,40 @@
-"""PropertyCollector and ViewManager for the SOAP side.
+"""PropertyCollector and ViewManager for the SOAP side: per-session state and retrieval.
 
-Per-session state (container views, property filters, RetrievePropertiesEx pages, the update
-version) lives here, keyed by the World and the session id; it disappears with the session.
+Per-session state (container views, property collectors with their filters and update
+versions, RetrievePropertiesEx pages) lives here, keyed by the World and the session id; it
+disappears with the session.  Every session has the default collector `propertyCollector`
+(ServiceContent.propertyCollector) and may create more (CreatePropertyCollector, as govmomi's
+task waiter does); filters and update versions belong to one collector.
 Property values come from `soap_inventory.Inventory` plus the session's own objects
-(ContainerView, PropertyFilter, PropertyCollector.filter, SessionManager.currentSession).
-
-Update reporting (CreateFilter / WaitForUpdates(Ex) / CheckForUpdates) works by comparing
-snapshots: every version the session's collector hands out remembers what each filter
-showed at that version (values serialised with pyVmomi; the last HISTORY versions are kept),
-and a wait polls until the current state differs from the caller's version, then reports
-enter / modify / leave object updates under a new version string.  Several threads of one
-session can therefore wait with their own versions without losing updates.
+(ContainerView, PropertyFilter, PropertyCollector.filter, SessionManager.currentSession), and
+leave `ObjectSpace.values` in their declared wire types (`soap_types.wire_value`).
+Update reporting (WaitForUpdates(Ex), CheckForUpdates) is `soap_updates`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-import time
 import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
+from pyVmomi import VmomiSupport, vim, vmodl
 
 from ..model import Session, World
 from . import soap_faults
 from .soap_faults import SoapFault
-from .soap_inventory import InvalidPath, Inventory, path_type, typed, wsdl_name
+from .soap_inventory import Inventory, wsdl_name
+from .soap_types import InvalidPath, path_type, resolve, wire_value
 
 PC = vmodl.query.PropertyCollector
 
 # RetrievePropertiesEx page size when the caller sets no RetrieveOptions.maxObjects.
 DEFAULT_PAGE_SIZE = 100
-# Longest a WaitForUpdates(Ex) without maxWaitSeconds blocks before returning nothing new.
-MAX_WAIT_SECONDS = 300.0
-POLL_SECONDS = (0.01, 0.25)      # first and longest interval between snapshots while waiting
-HISTORY = 8                       # update versions a session's collector still accepts
+# moid of every session's own default collector (ServiceContent.propertyCollector)
+DEFAULT_COLLECTOR = "propertyCollector"
 
 # obj moid -> (ref, {path: serialised value}): what one filter showed at one version
 Snapshot = dict[str, tuple[Any, dict[str, str]]]
@@ -60,15 +56,35 @@ class FilterState:
 
 
 @dataclass
-class SessionState:
-    key: str                       # public session key (UserSession.key, view/filter moids)
-    views: dict[str, ViewState] = field(default_factory=dict)
+class CollectorState:
+    """One PropertyCollector of a session: its filters and the update versions it handed out."""
+    moid: str
     filters: dict[str, FilterState] = field(default_factory=dict)
-    pages: dict[str, list[Any]] = field(default_factory=dict)
     version: int = 0
     history: dict[str, dict[str, Snapshot]] = field(default_factory=dict)   # version -> filter -> snapshot
-    lock: threading.Lock = field(default_factory=threading.Lock)
     cancel_wait: bool = False
+    destroyed: bool = False
+
+
+def _default_collectors() -> dict[str, CollectorState]:
+    return {DEFAULT_COLLECTOR: CollectorState(DEFAULT_COLLECTOR)}
+
+
+@dataclass
+class SessionState:
+    key: str                       # public session key (UserSession.key, view/filter/collector moids)
+    views: dict[str, ViewState] = field(default_factory=dict)
+    collectors: dict[str, CollectorState] = field(default_factory=_default_collectors)
+    pages: dict[str, list[Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)    # collectors, filters, versions
+
+    def new_moid(self) -> str:
+        """A session-scoped moid, as vCenter names views, filters and collectors."""
+        return f"session[{self.key}]{uuid.uuid4()}"
+
+    def filter_owner(self, moid: str) -> CollectorState | None:
+        """The collector a filter belongs to (None if no collector of this session has it)."""
+        return next((c for c in self.collectors.values() if moid in c.filters), None)
 
 
 class SoapState:
@@ -129,7 +145,9 @@ class ObjectSpace:
         if t == "ContainerView":
             return moid in self.state.views
         if t == "PropertyFilter":
-            return moid in self.state.filters
+            return self.state.filter_owner(moid) is not None
+        if t == "PropertyCollector":
+            return moid in self.state.collectors
         actual = self.inv.type_of(moid)
         if actual is None:
             return False
@@ -141,7 +159,7 @@ class ObjectSpace:
         if ref is None or not self.exists(ref):
             raise SoapFault(soap_faults.not_found(ref if ref is not None else vim.ManagedEntity("")))
         t = wsdl_name(ref)
-        if t in ("ContainerView", "PropertyFilter"):
+        if t in ("ContainerView", "PropertyFilter", "PropertyCollector"):
             return ref
         return self.inv.ref(ref._moId)
 
@@ -157,10 +175,16 @@ class ObjectSpace:
                 "recursive": lambda: view.recursive,
             }
         if t == "PropertyFilter":
-            flt = self.state.filters[moid]
+            owner = self.state.filter_owner(moid)
+            flt = owner.filters[moid] if owner is not None else None
+            if flt is None:
+                return {}
             return {"spec": lambda: flt.spec, "partialUpdates": lambda: flt.partial_updates}
         if t == "PropertyCollector":
-            return {"filter": lambda: PC.Filter.Array([PC.Filter(m) for m in self.state.filters])}
+            coll = self.state.collectors.get(moid)
+            if coll is None:
+                return {}
+            return {"filter": lambda: PC.Filter.Array([PC.Filter(m) for m in coll.filters])}
         if t == "ViewManager":
             return {"viewList": lambda: vim.view.View.Array([vim.view.ContainerView(m) for m in self.state.views])}
         if t == "SessionManager":
@@ -196,9 +220,11 @@ class ObjectSpace:
             return [vim.Folder(dc.host_folder), vim.Folder(dc.vm_folder),
                     vim.Folder(f"group-s{n}"), vim.Folder(f"group-n{n}")]
         if t in ("ClusterComputeResource", "ComputeResource"):
-            return list(self.get(ref, "host") or [])
+            return [*(self.get(ref, "host") or []), self.get(ref, "resourcePool")]
         if t == "HostSystem":
             return list(self.get(ref, "vm") or [])
+        if t == "ResourcePool":
+            return [*(self.get(ref, "resourcePool") or []), *(self.get(ref, "vm") or [])]
         return []
 
     def view_objects(self, view: ViewState) -> list[Any]:
@@ -284,12 +310,20 @@ class ObjectSpace:
         return want_all, paths
 
     def values(self, ref: Any, paths: list[str]) -> dict[str, Any]:
+        """path -> value in its declared wire type (unset paths left out): the one place property
+        values are typed for RetrieveProperties(Ex), WaitForUpdates(Ex) and the Fetch accessor."""
         out: dict[str, Any] = {}
+        builders = self.builders(ref)
         for path in paths:
-            val = self.get(ref, path)
-            if val is None:
+            builder = builders.get(path.partition(".")[0])
+            if builder is None:
                 continue
-            out[path] = typed(val, path_type(type(ref), path))
+            try:
+                val, declared = resolve(type(ref), path, builder(), has_root=True)
+            except InvalidPath:
+                continue       # a step the actual value does not have (e.g. drsConfig of a standalone host)
+            if val is not None:
+                out[path] = wire_value(val, declared)
         return out
 
     def retrieve(self, specs: list[Any]) -> list[Any]:
@@ -333,49 +367,6 @@ class ObjectSpace:
             result.token = token
         return result
 
-    # -- update reporting ----------------------------------------------------------------
-    def snapshot(self, flt: FilterState) -> dict[str, tuple[Any, dict[str, tuple[Any, str]]]]:
-        snap: dict[str, tuple[Any, dict[str, tuple[Any, str]]]] = {}
-        for ref in self.select(flt.spec, missing_ok=True):
-            want = self.paths_for(ref, flt.spec)
-            if want is None:
-                continue
-            vals = self.values(ref, want[1])
-            snap[ref._moId] = (ref, {k: (v, self._xml(v)) for k, v in vals.items()})
-        return snap
-
-    def _xml(self, val: Any) -> str:
-        info = VmomiSupport.Object(name="v", type=object, version=self.version, flags=0)
-        return SoapAdapter.SerializeToStr(val, info, self.version)
-
-    def updates(self, since: dict[str, Snapshot] | None) -> tuple[list[Any], dict[str, Snapshot]]:
-        """Filter updates of every filter since a version's snapshots (everything if None)."""
-        out: list[Any] = []
-        snaps: dict[str, Snapshot] = {}
-        self.inv.reset_cache()
-        for moid, flt in self.state.filters.items():
-            current = self.snapshot(flt)
-            snaps[moid] = {o: (ref, {k: x for k, (_, x) in props.items()}) for o, (ref, props) in current.items()}
-            base = (since or {}).get(moid, {})
-            objs: list[Any] = []
-            for obj_id, (ref, props) in current.items():
-                if obj_id not in base:
-                    objs.append(PC.ObjectUpdate(kind="enter", obj=ref, changeSet=[
-                        PC.Change(name=k, op="assign", val=v) for k, (v, _) in props.items()]))
-                    continue
-                old = base[obj_id][1]
-                changes = [PC.Change(name=k, op="assign", val=v)
-                           for k, (v, x) in props.items() if old.get(k) != x]
-                changes += [PC.Change(name=k, op="assign") for k in old if k not in props]
-                if changes:
-                    objs.append(PC.ObjectUpdate(kind="modify", obj=ref, changeSet=changes))
-            for obj_id, (ref, _) in base.items():
-                if obj_id not in current:
-                    objs.append(PC.ObjectUpdate(kind="leave", obj=ref))
-            if objs:
-                out.append(PC.FilterUpdate(filter=PC.Filter(moid), objectSet=objs))
-        return out, snaps
-
 
 def _collect_named(selects: list[Any], named: dict[str, Any]) -> None:
     for sel in selects:
@@ -406,42 +397,3 @@ def user_session(session: Session, state: SessionState) -> Any:
         userAgent="pyvmomi",
         callCount=0,
     )
-
-
-def wait_for_updates(space: ObjectSpace, version: str | None, max_wait: float | None,
-                     still_valid: Callable[[], bool]) -> Any:
-    """WaitForUpdatesEx semantics; returns UpdateSet or None when max_wait passes quietly."""
-    st = space.state
-    deadline = time.monotonic() + (MAX_WAIT_SECONDS if max_wait is None else max(0.0, max_wait))
-    interval = POLL_SECONDS[0]
-    initial = not version
-    with st.lock:
-        st.cancel_wait = False
-        if initial:
-            since: dict[str, Snapshot] | None = None
-        elif version in st.history:
-            since = st.history[version]
-        else:
-            raise SoapFault(vmodl.query.InvalidCollectorVersion(
-                msg=f"The version '{version}' is not a version this collector reported."))
-    while True:
-        if not still_valid():
-            raise SoapFault(soap_faults.not_authenticated())
-        began = time.monotonic()
-        with space.world.lock, st.lock:
-            if st.cancel_wait:
-                st.cancel_wait = False
-                raise SoapFault(vmodl.fault.RequestCanceled(msg="The wait was canceled."))
-            filters, snaps = space.updates(since)
-            if filters or initial:
-                st.version += 1
-                st.history[str(st.version)] = snaps
-                for old in list(st.history)[:-HISTORY]:
-                    del st.history[old]
-                return PC.UpdateSet(version=str(st.version), filterSet=filters, truncated=False)
-        if time.monotonic() >= deadline:
-            return None
-        # never spend more than about a third of the time comparing snapshots of big filters
-        cost = time.monotonic() - began
-        time.sleep(min(max(interval, 2 * cost), max(0.0, deadline - time.monotonic())))
-        interval = min(POLL_SECONDS[1], interval * 1.5)

@@ -5,7 +5,10 @@ made from the one state model in `model.py`; nothing here changes the model.  Mo
 model ids (`datacenter-N`, `domain-cN`, `host-N`, `vm-N`, `task-N`); objects the model has
 no id for get stable derived ids: the root folder `group-d1`, a datacenter's folders from
 the model (`group-hN`, `group-vN`) plus `group-sN` / `group-nN` for its datastore and
-network folders, and a standalone host `host-N` lives in the ComputeResource `domain-sN`.
+network folders, a standalone host `host-N` lives in the ComputeResource `domain-sN`, and
+every compute resource (`domain-cN`, `domain-sN`) has its root resource pool `resgroup-N`
+("Resources", where its hosts' VMs run).  The data objects of hosts, VMs and clusters are
+built in `soap_values`.
 
 Callers hold `world.lock` while they read properties.
 """
@@ -13,18 +16,30 @@ Callers hold `world.lock` while they read properties.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-import hashlib
-import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from ..model import VM, Cluster, Host, Task, World
+from ..model import VM, Host, Task, World
 from . import soap_faults
+from .soap_values import (
+    api_version,
+    cluster_config_ex,
+    host_capability,
+    host_cores,
+    host_hardware,
+    host_product,
+    host_runtime,
+    host_summary,
+    id_number,
+    mo,
+    stable_uuid,
+    vm_config,
+    vm_runtime,
+    vm_summary,
+)
 
 ROOT_FOLDER = "group-d1"
 
@@ -38,41 +53,13 @@ SINGLETONS: dict[str, str] = {
     "SearchIndex": "SearchIndex",
 }
 
-_API_VERSIONS = {"8.0.3": "8.0.3.0", "9.1.0": "9.1.0.0"}
-
-
-class InvalidPath(Exception):
-    """A property path that does not exist on the managed object type."""
-
-
-def api_version(version: str) -> str:
-    """vSphere API version ('8.0.3.0') for a product version ('8.0.3')."""
-    if version in _API_VERSIONS:
-        return _API_VERSIONS[version]
-    parts = (version.split(".") + ["0", "0", "0"])[:3]
-    return ".".join(parts) + ".0"
-
-
-def mo(type_name: str, moid: str) -> Any:
-    """A managed object reference of a wsdl type, e.g. mo('HostSystem', 'host-12')."""
-    return VmomiSupport.GetWsdlType("urn:vim25", type_name)(moid)
-
 
 def wsdl_name(ref: Any) -> str:
     return VmomiSupport.GetWsdlName(type(ref))
 
 
-def _num(ident: str) -> int:
-    m = re.search(r"(\d+)$", ident)
-    return int(m.group(1)) if m else 0
-
-
 def _sorted(ids: Any) -> list[str]:
-    return sorted(ids, key=lambda i: (_num(i), i))
-
-
-def _uuid(*parts: str) -> str:
-    return str(uuid.UUID(hashlib.md5("/".join(parts).encode()).hexdigest()))
+    return sorted(ids, key=lambda i: (id_number(i), i))
 
 
 def _ts(seconds: float | None) -> _dt.datetime | None:
@@ -82,22 +69,12 @@ def _ts(seconds: float | None) -> _dt.datetime | None:
 
 
 def standalone_cr_id(host_id: str) -> str:
-    return f"domain-s{_num(host_id)}"
+    return f"domain-s{id_number(host_id)}"
 
 
-def _parse_base_image(base_image: str) -> tuple[str, str] | None:
-    """'8.0.3-0.35.24280767' -> ('8.0.3', '24280767')."""
-    m = re.match(r"^(\d+\.\d+\.\d+)-[\d.]*?(\d{5,})$", base_image)
-    return (m.group(1), m.group(2)) if m else None
-
-
-def host_version(host: Host) -> tuple[str, str]:
-    """(version, build) that the host reports: its installed base image when known."""
-    if host.installed is not None:
-        parsed = _parse_base_image(host.installed.base_image)
-        if parsed:
-            return parsed
-    return host.version, host.build
+def resource_pool_id(compute_resource_id: str) -> str:
+    """The root resource pool ("Resources") of a cluster or standalone host's ComputeResource."""
+    return f"resgroup-{id_number(compute_resource_id)}"
 
 
 class Inventory:
@@ -120,7 +97,7 @@ class Inventory:
             return self._folders
         out: dict[str, tuple[str, str]] = {ROOT_FOLDER: ("root", "")}
         for dc in self.world.datacenters.values():
-            n = _num(dc.id)
+            n = id_number(dc.id)
             out[dc.host_folder] = ("host", dc.id)
             out[dc.vm_folder] = ("vm", dc.id)
             out[f"group-s{n}"] = ("datastore", dc.id)
@@ -146,6 +123,8 @@ class Inventory:
             return "ComputeResource" if host is not None and host.cluster is None else None
         if moid.startswith("task-") and moid in w.tasks:
             return "Task"
+        if moid.startswith("resgroup-"):
+            return "ResourcePool" if self.pool_owner(moid) is not None else None
         if moid.startswith("group-") and moid in self.folders():
             return "Folder"
         return None
@@ -166,6 +145,23 @@ class Inventory:
         if host.cluster:
             return mo("ClusterComputeResource", host.cluster)
         return mo("ComputeResource", standalone_cr_id(host.id))
+
+    def pool_owner(self, pool_id: str) -> Any:
+        """The ComputeResource whose root resource pool `pool_id` is, None if there is none."""
+        n = pool_id[len("resgroup-"):]
+        if f"domain-c{n}" in self.world.clusters:
+            return mo("ClusterComputeResource", f"domain-c{n}")
+        host = self.world.hosts.get(f"host-{n}")
+        if host is not None and host.cluster is None:
+            return mo("ComputeResource", standalone_cr_id(host.id))
+        return None
+
+    def vm_pool(self, vm: VM) -> Any:
+        """The resource pool a VM runs in: the root pool of its host's compute resource."""
+        host = self.world.hosts.get(vm.host)
+        if host is None:
+            return None
+        return mo("ResourcePool", resource_pool_id(self.host_parent(host)._moId))
 
     def vm_datacenter(self, vm: VM) -> str | None:
         host = self.world.hosts.get(vm.host)
@@ -243,7 +239,7 @@ class Inventory:
             productLineId="vpx",
             apiType="VirtualCenter",
             apiVersion=api,
-            instanceUuid=_uuid("vcenter", w.username, w.vcenter_build),
+            instanceUuid=stable_uuid("vcenter", w.username, w.vcenter_build),
             licenseProductName="VMware VirtualCenter Server",
             licenseProductVersion=w.vcenter_version.split(".")[0] + ".0",
         )
@@ -288,7 +284,7 @@ class Inventory:
 
     def _props_Datacenter(self, moid: str) -> dict[str, Callable[[], Any]]:
         dc = self.world.datacenters[moid]
-        n = _num(moid)
+        n = id_number(moid)
         return {
             "name": lambda: dc.name,
             "parent": lambda: mo("Folder", ROOT_FOLDER),
@@ -302,7 +298,7 @@ class Inventory:
     # Compute resources ------------------------------------------------------------------
     def _compute_totals(self, hosts: list[Host]) -> dict[str, int]:
         up = [h for h in hosts if h.connection_state == "connected" and not h.in_maintenance]
-        cores = sum(_cores(h) for h in hosts)
+        cores = sum(host_cores(h) for h in hosts)
         return {
             "totalCpu": sum(h.cpu_mhz for h in hosts),
             "totalMemory": sum(h.memory_mb for h in hosts) * 1024 * 1024,
@@ -333,6 +329,7 @@ class Inventory:
             "host": lambda: vim.HostSystem.Array([mo("HostSystem", h.id) for h in self.hosts_of_cluster(moid)]),
             "summary": summary,
             "configurationEx": lambda: cluster_config_ex(cluster),
+            "resourcePool": lambda: mo("ResourcePool", resource_pool_id(moid)),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
             "network": lambda: vim.Network.Array(),
@@ -348,68 +345,44 @@ class Inventory:
             "summary": lambda: vim.ComputeResource.Summary(
                 overallStatus=vim.ManagedEntity.Status.green, **self._compute_totals([host])),
             "configurationEx": lambda: vim.ComputeResource.ConfigInfo(vmSwapPlacement="vmDirectory"),
+            "resourcePool": lambda: mo("ResourcePool", resource_pool_id(moid)),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
             "network": lambda: vim.Network.Array(),
         }
 
+    def _props_ResourcePool(self, moid: str) -> dict[str, Callable[[], Any]]:
+        owner = self.pool_owner(moid)
+
+        def vms() -> Any:
+            hosts = self.get(owner, "host") or []
+            return vim.VirtualMachine.Array([mo("VirtualMachine", v.id) for h in hosts
+                                             for v in self.vms_of_host(h._moId)])
+
+        return {
+            "name": lambda: "Resources",
+            "parent": lambda: owner,
+            "owner": lambda: owner,
+            "resourcePool": lambda: vim.ResourcePool.Array(),
+            "vm": vms,
+            "overallStatus": lambda: vim.ManagedEntity.Status.green,
+        }
+
     # Hosts --------------------------------------------------------------------------------
-    def host_product(self, host: Host) -> Any:
-        return _esxi_about(*host_version(host))
-
-    def host_runtime(self, host: Host) -> Any:
-        rt = vim.host.RuntimeInfo(
-            connectionState=getattr(vim.HostSystem.ConnectionState, host.connection_state),
-            powerState=getattr(vim.HostSystem.PowerState, host.power_state),
-            inMaintenanceMode=host.in_maintenance,
-            inQuarantineMode=False,
-            standbyMode="none",
-        )
-        if _has_prop(vim.host.RuntimeInfo, "partialMaintenanceMode"):
-            # vSphere 8.0 U3 reports live patch (quick patch) partial maintenance here.
-            rt.partialMaintenanceMode = [vim.host.PartialMaintenanceModeRuntimeInfo(
-                key="quickPatchPartialMM",
-                hostStatus="inPartialMM" if host.in_partial_maintenance else "notInPartialMM",
-            )]
-        return rt
-
-    def host_hardware(self, host: Host) -> Any:
-        return _host_hardware(host.id, _cores(host), host.memory_mb)
-
-    def host_capability(self, host: Host) -> Any:
-        return _host_capability(host.tpm)
-
     def _host_usage(self, host: Host) -> tuple[int, int]:
         on = [v for v in self.vms_of_host(host.id) if v.power_state == "poweredOn"]
         return sum(v.cpu_mhz for v in on), sum(v.memory_mb for v in on)
-
-    def host_summary(self, host: Host) -> Any:
-        cores = _cores(host)
-        cpu, mem = self._host_usage(host)
-        return vim.host.Summary(
-            host=mo("HostSystem", host.id),
-            hardware=_hardware_summary(host.id, cores, host.memory_mb),
-            runtime=self.host_runtime(host),
-            config=vim.host.Summary.ConfigSummary(
-                name=host.name, port=443, product=self.host_product(host),
-                vmotionEnabled=True, faultToleranceEnabled=True),
-            quickStats=vim.host.Summary.QuickStats(overallCpuUsage=cpu, overallMemoryUsage=mem, uptime=86400),
-            overallStatus=vim.ManagedEntity.Status.green if host.connection_state == "connected"
-            else vim.ManagedEntity.Status.gray,
-            rebootRequired=False,
-            managementServerIp="127.0.0.1",
-        )
 
     def _props_HostSystem(self, moid: str) -> dict[str, Callable[[], Any]]:
         host = self.world.hosts[moid]
         return {
             "name": lambda: host.name,
             "parent": lambda: self.host_parent(host),
-            "runtime": lambda: self.host_runtime(host),
-            "summary": lambda: self.host_summary(host),
-            "config": lambda: vim.host.ConfigInfo(host=mo("HostSystem", host.id), product=self.host_product(host)),
-            "capability": lambda: self.host_capability(host),
-            "hardware": lambda: self.host_hardware(host),
+            "runtime": lambda: host_runtime(host),
+            "summary": lambda: host_summary(host, *self._host_usage(host)),
+            "config": lambda: vim.host.ConfigInfo(host=mo("HostSystem", host.id), product=host_product(host)),
+            "capability": lambda: host_capability(host),
+            "hardware": lambda: host_hardware(host),
             "vm": lambda: vim.VirtualMachine.Array([mo("VirtualMachine", v.id) for v in self.vms_of_host(moid)]),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
@@ -417,105 +390,6 @@ class Inventory:
         }
 
     # Virtual machines -------------------------------------------------------------------
-    def vm_runtime(self, vm: VM) -> Any:
-        ft = vim.VirtualMachine.FaultToleranceState
-        if not vm.fault_tolerance:
-            ft_state = ft.notConfigured
-        else:
-            # configured: running while the primary runs, 'enabled' when powered off
-            ft_state = ft.running if vm.power_state == "poweredOn" else ft.enabled
-        return vim.vm.RuntimeInfo(
-            host=mo("HostSystem", vm.host),
-            connectionState=vim.VirtualMachine.ConnectionState.connected,
-            powerState=getattr(vim.VirtualMachine.PowerState, vm.power_state),
-            faultToleranceState=ft_state,
-            toolsInstallerMounted=False,
-            numMksConnections=0,
-            recordReplayState=vim.VirtualMachine.RecordReplayState.inactive,
-            onlineStandby=False,
-            consolidationNeeded=False,
-            maxCpuUsage=vm.cpu_mhz,
-            maxMemoryUsage=vm.memory_mb,
-        )
-
-    def vm_devices(self, vm: VM) -> list[Any]:
-        dev = vim.vm.device
-        scsi = dev.VirtualLsiLogicController(
-            key=1000, busNumber=0, controllerKey=100, unitNumber=3,
-            sharedBus=dev.VirtualSCSIController.Sharing.physicalSharing if vm.shared_disk
-            else dev.VirtualSCSIController.Sharing.noSharing,
-            deviceInfo=vim.Description(label="SCSI controller 0", summary="LSI Logic"),
-            device=[2000] + ([2001] if vm.shared_disk else []),
-        )
-        devices: list[Any] = [scsi, dev.VirtualDisk(
-            key=2000, controllerKey=1000, unitNumber=0, capacityInKB=41943040,
-            deviceInfo=vim.Description(label="Hard disk 1", summary="41,943,040 KB"),
-            backing=dev.VirtualDisk.FlatVer2BackingInfo(
-                fileName=f"[datastore1] {vm.name}/{vm.name}.vmdk", diskMode="persistent",
-                thinProvisioned=True, sharing="sharingNone"),
-        )]
-        if vm.shared_disk:
-            devices.append(dev.VirtualDisk(
-                key=2001, controllerKey=1000, unitNumber=1, capacityInKB=10485760,
-                deviceInfo=vim.Description(label="Hard disk 2", summary="10,485,760 KB"),
-                backing=dev.VirtualDisk.FlatVer2BackingInfo(
-                    fileName="[shared-ds] shared/quorum.vmdk", diskMode="independent_persistent",
-                    eagerlyScrub=True, thinProvisioned=False, sharing="sharingMultiWriter"),
-            ))
-        if vm.directpath:
-            devices.append(dev.VirtualPCIPassthrough(
-                key=13000, controllerKey=100, unitNumber=18,
-                deviceInfo=vim.Description(label="PCI device 0", summary="NVIDIA A100"),
-                backing=dev.VirtualPCIPassthrough.DeviceBackingInfo(
-                    id="0000:3b:00.0", deviceId="20b0", systemId=_uuid("host", vm.host)[:23],
-                    vendorId=0x10DE, deviceName="NVIDIA A100 PCIe 40GB"),
-            ))
-        return devices
-
-    def vm_config(self, vm: VM) -> Any:
-        num_cpu = max(1, vm.cpu_mhz // 2000)
-        cfg = vim.vm.ConfigInfo(
-            changeVersion="2026-01-01T00:00:00.000000Z",
-            modified=_dt.datetime(1970, 1, 1, tzinfo=_dt.UTC),
-            name=vm.name,
-            guestFullName=_guest(vm)[1],
-            version="vmx-21",
-            uuid=_uuid("vm", vm.id),
-            instanceUuid=_uuid("vm-instance", vm.id),
-            template=False,
-            guestId=_guest(vm)[0],
-            alternateGuestName="",
-            files=vim.vm.FileInfo(vmPathName=f"[datastore1] {vm.name}/{vm.name}.vmx"),
-            flags=vim.vm.FlagInfo(),
-            defaultPowerOps=vim.vm.DefaultPowerOpInfo(),
-            hardware=vim.vm.VirtualHardware(numCPU=num_cpu, memoryMB=vm.memory_mb, device=self.vm_devices(vm)),
-        )
-        if vm.fault_tolerance:
-            cfg.ftInfo = vim.vm.FaultTolerancePrimaryConfigInfo(
-                role=1, instanceUuids=[_uuid("vm-instance", vm.id), _uuid("vm-secondary", vm.id)],
-                configPaths=[f"[datastore1] {vm.name}/{vm.name}.vmx"],
-                # the model has no secondary VM object: this reference does not resolve
-                secondaries=[mo("VirtualMachine", f"{vm.id}-ft2")])
-        return cfg
-
-    def vm_summary(self, vm: VM) -> Any:
-        on = vm.power_state == "poweredOn"
-        return vim.vm.Summary(
-            vm=mo("VirtualMachine", vm.id),
-            runtime=self.vm_runtime(vm),
-            config=vim.vm.Summary.ConfigSummary(
-                name=vm.name, template=False, vmPathName=f"[datastore1] {vm.name}/{vm.name}.vmx",
-                memorySizeMB=vm.memory_mb, numCpu=max(1, vm.cpu_mhz // 2000), uuid=_uuid("vm", vm.id),
-                instanceUuid=_uuid("vm-instance", vm.id), guestId=_guest(vm)[0],
-                guestFullName=_guest(vm)[1], numVirtualDisks=2 if vm.shared_disk else 1),
-            quickStats=vim.vm.Summary.QuickStats(
-                overallCpuUsage=vm.cpu_mhz if on else 0, overallCpuDemand=vm.cpu_mhz if on else 0,
-                guestMemoryUsage=vm.memory_mb // 4 if on else 0, hostMemoryUsage=vm.memory_mb if on else 0,
-                guestHeartbeatStatus=vim.ManagedEntity.Status.green if on else vim.ManagedEntity.Status.gray,
-                uptimeSeconds=3600 if on else 0),
-            overallStatus=vim.ManagedEntity.Status.green,
-        )
-
     def _props_VirtualMachine(self, moid: str) -> dict[str, Callable[[], Any]]:
         vm = self.world.vms[moid]
 
@@ -526,9 +400,10 @@ class Inventory:
         return {
             "name": lambda: vm.name,
             "parent": parent,
-            "runtime": lambda: self.vm_runtime(vm),
-            "config": lambda: self.vm_config(vm),
-            "summary": lambda: self.vm_summary(vm),
+            "runtime": lambda: vm_runtime(vm),
+            "config": lambda: vm_config(vm),
+            "summary": lambda: vm_summary(vm),
+            "resourcePool": lambda: self.vm_pool(vm),
             "overallStatus": lambda: vim.ManagedEntity.Status.green,
             "datastore": lambda: vim.Datastore.Array(),
             "network": lambda: vim.Network.Array(),
@@ -573,7 +448,7 @@ class Inventory:
             queueTime=_ts(task.created),
             startTime=_ts(task.started),
             completeTime=_ts(task.finished),
-            eventChainId=_num(task.id),
+            eventChainId=id_number(task.id),
             activationId=None,
         )
         if state == "running":
@@ -608,143 +483,6 @@ def task_operation(wsdl_method: str) -> str:
         if name == wsdl_method:
             return op
     raise KeyError(wsdl_method)
-
-
-def cluster_config_ex(cluster: Cluster) -> Any:
-    return vim.cluster.ConfigInfoEx(
-        drsConfig=vim.cluster.DrsConfigInfo(
-            enabled=cluster.drs_enabled,
-            enableVmBehaviorOverrides=True,
-            defaultVmBehavior=getattr(vim.cluster.DrsConfigInfo.DrsBehavior, cluster.drs_behavior),
-            vmotionRate=3,
-        ),
-        dasConfig=vim.cluster.DasConfigInfo(
-            enabled=cluster.ha_enabled,
-            vmMonitoring="vmMonitoringDisabled",
-            hostMonitoring="enabled",
-            vmComponentProtecting="disabled",
-            failoverLevel=1,
-            admissionControlEnabled=cluster.admission_control,
-        ),
-        vmSwapPlacement="vmDirectory",
-    )
-
-
-
-# ---- immutable per-value parts, built once (pyVmomi data objects are costly to build and
-# these depend only on their arguments; callers never modify them) --------------------------
-@functools.lru_cache(maxsize=256)
-def _esxi_about(version: str, build: str) -> Any:
-    return vim.AboutInfo(
-        name="VMware ESXi",
-        fullName=f"VMware ESXi {version} build-{build}",
-        vendor="VMware, Inc.",
-        version=version,
-        build=build,
-        localeVersion="INTL",
-        localeBuild="000",
-        osType="vmnix-x86",
-        productLineId="embeddedEsx",
-        apiType="HostAgent",
-        apiVersion=api_version(version),
-        licenseProductName="VMware ESX Server",
-        licenseProductVersion=version.split(".")[0] + ".0",
-    )
-
-
-@functools.lru_cache(maxsize=8192)
-def _host_hardware(host_id: str, cores: int, memory_mb: int) -> Any:
-    pkgs = 2
-    hz = 2_000_000_000
-    return vim.host.HardwareInfo(
-        systemInfo=vim.host.SystemInfo(vendor="Dell Inc.", model="PowerEdge R650", uuid=_uuid("host", host_id)),
-        cpuInfo=vim.host.CpuInfo(numCpuPackages=pkgs, numCpuCores=cores, numCpuThreads=cores * 2, hz=hz),
-        cpuPkg=[vim.host.CpuPackage(index=i, vendor="intel", hz=hz, busHz=100_000_000,
-                                    description="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
-                                    threadId=list(range(i * cores, (i + 1) * cores)))
-                for i in range(pkgs)],
-        memorySize=memory_mb * 1024 * 1024,
-        smcPresent=False,
-    )
-
-
-@functools.lru_cache(maxsize=8192)
-def _hardware_summary(host_id: str, cores: int, memory_mb: int) -> Any:
-    return vim.host.Summary.HardwareSummary(
-        vendor="Dell Inc.", model="PowerEdge R650", uuid=_uuid("host", host_id),
-        memorySize=memory_mb * 1024 * 1024, cpuModel="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
-        cpuMhz=2000, numCpuPkgs=2, numCpuCores=cores, numCpuThreads=cores * 2, numNics=4, numHBAs=2)
-
-
-@functools.lru_cache(maxsize=4)
-def _host_capability(tpm: bool) -> Any:
-    cap = vim.host.Capability()
-    supported = {
-        "rebootSupported", "shutdownSupported", "vmotionSupported", "maintenanceModeSupported",
-        "storageVMotionSupported", "vmotionWithStorageVMotionSupported", "ftSupported",
-        "smpFtSupported", "cpuMemoryResourceConfigurationSupported", "recursiveResourcePoolsSupported",
-        "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported", "nicTeamingSupported",
-        "highGuestMemSupported", "perVmSwapFiles", "localSwapDatastoreSupported",
-        "deltaDiskBackingsSupported", "vStorageCapable", "nestedHVSupported", "vPMCSupported",
-    }
-    for prop in vim.host.Capability._GetPropertyList():
-        if prop.type is bool and not prop.flags & VmomiSupport.F_OPTIONAL:
-            setattr(cap, prop.name, prop.name in supported)
-    cap.tpmSupported = tpm
-    if tpm and _has_prop(vim.host.Capability, "tpmVersion"):
-        cap.tpmVersion = "2.0"
-    return cap
-
-
-def _guest(vm: VM) -> tuple[str, str]:
-    """(guestId, guestFullName): vSphere Pods run the CRX pod guest."""
-    if vm.vsphere_pod:
-        return "crxPod1Guest", "CRX Pod 1"
-    return "otherLinux64Guest", "Other Linux (64-bit)"
-
-
-def _cores(host: Host) -> int:
-    return max(2, host.cpu_mhz // 2000)
-
-
-def _has_prop(data_type: Any, name: str) -> bool:
-    return any(p.name == name for p in data_type._GetPropertyList())
-
-
-# ---- property path typing -----------------------------------------------------------------
-def path_type(managed_type: Any, path: str) -> Any:
-    """Declared pyVmomi type of a property path; InvalidPath if the type has no such path."""
-    parts = path.split(".")
-    try:
-        info = managed_type._GetPropertyInfo(parts[0])
-    except (AttributeError, KeyError) as err:
-        raise InvalidPath(path) from err
-    typ = info.type
-    for part in parts[1:]:
-        if issubclass(typ, list):
-            raise InvalidPath(path)
-        if not (isinstance(typ, type) and issubclass(typ, VmomiSupport.DataObject)):
-            raise InvalidPath(path)
-        try:
-            typ = typ._GetPropertyInfo(part).type
-        except (AttributeError, KeyError) as err:
-            raise InvalidPath(path) from err
-    return typ
-
-
-def typed(value: Any, declared: Any) -> Any:
-    """Make a value safe for an xsd:anyType slot: typed arrays and real enum values."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        if isinstance(value, VmomiSupport.Array):
-            return value
-        if isinstance(declared, type) and issubclass(declared, list):
-            return declared(value)
-        return value
-    if isinstance(declared, type) and issubclass(declared, VmomiSupport.Enum) and not isinstance(value, VmomiSupport.Enum):
-        return getattr(declared, str(value))
-    return value
 
 
 def all_paths(ref: Any, inv: Inventory) -> list[str]:

@@ -1,4 +1,5 @@
-"""The SOAP methods of /sdk: sessions, views, PropertyCollector, tasks, SearchIndex.
+"""The SOAP methods of /sdk: sessions, tasks, SearchIndex (views and PropertyCollector are
+`soap_collector_methods`), and the call context and handler registry both use.
 
 Each handler gets the call context, the (checked) `_this` object and the decoded arguments,
 and returns a pyVmomi value or raises `SoapFault`.  State changes go through `engine`
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import http.cookies
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,9 +31,9 @@ from ..core.tasks import start_task
 from ..model import Session, World
 from . import soap_faults
 from .soap_codec import Call
-from .soap_collector import FilterState, ObjectSpace, ViewState, soap_state, user_session, wait_for_updates
+from .soap_collector import ObjectSpace, soap_state, user_session
 from .soap_faults import SoapFault
-from .soap_inventory import Inventory, task_operation, wsdl_name
+from .soap_inventory import Inventory, task_operation
 
 COOKIE_NAME = "vmware_soap_session"
 NO_SESSION_METHODS = {"RetrieveServiceContent", "CurrentTime", "Login"}
@@ -75,14 +75,20 @@ class Context:
 
 
 Handler = Callable[[Context, Any, dict[str, Any]], Any]
+
+
+def registry(handlers: dict[str, Handler]) -> Callable[[str], Callable[[Handler], Handler]]:
+    """A decorator `@method("WsdlName")` that puts a handler into `handlers`."""
+    def method(name: str) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            handlers[name] = fn
+            return fn
+        return deco
+    return method
+
+
 HANDLERS: dict[str, Handler] = {}
-
-
-def _method(name: str) -> Callable[[Handler], Handler]:
-    def deco(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-    return deco
+_method = registry(HANDLERS)
 
 
 # --------------------------------------------------------------------------- ServiceInstance, sessions
@@ -128,129 +134,6 @@ def _session_is_active(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
     state = soap_state(ctx.world)
     with state.lock:
         return any(s.key == key for sid, s in state.sessions.items() if sid in ctx.world.sessions)
-
-
-# --------------------------------------------------------------------------- views
-@_method("CreateContainerView")
-def _create_container_view(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-
-    space = ctx.space()
-    with ctx.world.lock:
-        container = space.check(args.get("container"))
-    if wsdl_name(container) not in ("Folder", "Datacenter", "ClusterComputeResource", "ComputeResource",
-                                    "HostSystem", "ResourcePool"):
-        raise SoapFault(soap_faults.invalid_argument(
-            f"{wsdl_name(container)} cannot be the container of a ContainerView", "container"))
-    types = []
-    for t in args.get("type") or []:
-        if not (isinstance(t, type) and issubclass(t, vim.ManagedEntity)):
-            raise SoapFault(soap_faults.invalid_argument(f"type '{t}' is not a managed entity type", "type"))
-        types.append(t)
-    moid = f"session[{space.state.key}]{uuid.uuid4()}"
-    space.state.views[moid] = ViewState(moid=moid, container=container, types=types,
-                                        recursive=bool(args.get("recursive")))
-    return vim.view.ContainerView(moid)
-
-
-@_method("DestroyView")
-def _destroy_view(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    ctx.space().state.views.pop(this._moId, None)
-    return None
-
-
-# --------------------------------------------------------------------------- PropertyCollector
-@_method("RetrieveProperties")
-def _retrieve_properties(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    space = ctx.space()
-    with ctx.world.lock:
-        return PC.ObjectContent.Array(space.retrieve(list(args.get("specSet") or [])))
-
-
-@_method("RetrievePropertiesEx")
-def _retrieve_properties_ex(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    space = ctx.space()
-    options = args.get("options")
-    max_objects = getattr(options, "maxObjects", None)
-    if max_objects is not None and max_objects < 0:
-        raise SoapFault(soap_faults.invalid_argument("maxObjects must not be negative", "maxObjects"))
-    with ctx.world.lock:
-        objects = space.retrieve(list(args.get("specSet") or []))
-    return space.page(objects, max_objects)
-
-
-@_method("ContinueRetrievePropertiesEx")
-def _continue_retrieve(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    return ctx.space().continue_page(args.get("token") or "")
-
-
-@_method("CancelRetrievePropertiesEx")
-def _cancel_retrieve(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    space = ctx.space()
-    if space.state.pages.pop(args.get("token") or "", None) is None:
-        raise SoapFault(soap_faults.invalid_argument(f"unknown token '{args.get('token')}'", "token"))
-    return None
-
-
-@_method("CreateFilter")
-def _create_filter(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-
-
-    space = ctx.space()
-    spec = args.get("spec")
-    if spec is None:
-        raise SoapFault(soap_faults.invalid_argument("spec is required", "spec"))
-    with ctx.world.lock:
-        space.validate([spec])
-        space.select(spec)          # ManagedObjectNotFound for a missing start object, as vCenter
-    moid = f"session[{space.state.key}]{uuid.uuid4()}"
-    with space.state.lock:
-        space.state.filters[moid] = FilterState(moid=moid, spec=spec,
-                                                partial_updates=bool(args.get("partialUpdates")))
-    return PC.Filter(moid)
-
-
-@_method("DestroyPropertyFilter")
-def _destroy_filter(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    state = ctx.space().state
-    with state.lock:
-        state.filters.pop(this._moId, None)
-    return None
-
-
-def _wait(ctx: Context, version: str | None, max_wait: float | None) -> Any:
-    space = ctx.space()
-    assert ctx.session is not None
-    sid = ctx.session.id
-    return wait_for_updates(space, version, max_wait, lambda: get_session(ctx.world, sid) is not None)
-
-
-@_method("WaitForUpdatesEx")
-def _wait_for_updates_ex(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    options = args.get("options")
-    max_wait = getattr(options, "maxWaitSeconds", None)
-    return _wait(ctx, args.get("version"), None if max_wait is None else float(max_wait))
-
-
-@_method("WaitForUpdates")
-def _wait_for_updates(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    result = _wait(ctx, args.get("version"), None)
-    if result is None:   # the legacy call always answers with an UpdateSet
-        state = ctx.space().state
-        result = PC.UpdateSet(version=str(state.version), filterSet=[])
-    return result
-
-
-@_method("CheckForUpdates")
-def _check_for_updates(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    return _wait(ctx, args.get("version"), 0.0)
-
-
-@_method("CancelWaitForUpdates")
-def _cancel_wait(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
-    state = ctx.space().state
-    with state.lock:
-        state.cancel_wait = True
-    return None
 
 
 # --------------------------------------------------------------------------- tasks
