@@ -44,7 +44,7 @@ def _split_host_port(value: str) -> tuple[str, str | None]:
     if bracketed:
         return bracketed.group(1), bracketed.group(2)
     if value.count(":") == 1:
-        host, _, port = value.partition(":")
+        host, port = value.split(":")
         return host, port
     return value, None
 

@@ -157,5 +157,6 @@ def test_playbooks_run_by_collection_name_from_any_directory(sim, collections_pa
     assert report.returncode == 0, report.stdout + report.stderr
     assert "cluster Cluster-B: NON_COMPLIANT" in report.stdout
     assert [r["target"]["name"] for r in json.loads(out.read_text())["clusters"]] == ["Cluster-B"]
-    remediate = run_by_collection_name(sim, collections_path, elsewhere, "vsphere.lifecycle.remediate_cluster")
+    remediate = run_by_collection_name(sim, collections_path, elsewhere, "vsphere.lifecycle.remediate_cluster",
+                                       "-e", "vlcm_accept_eula=true")
     assert remediate.returncode != 0 and "set vlcm_cluster to the name" in remediate.stdout + remediate.stderr

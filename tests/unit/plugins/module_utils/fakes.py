@@ -60,9 +60,9 @@ def basic_credentials(auth: Callable[[Any], Any]) -> tuple[str, str]:
     request = _Request()
     request.headers = {}
     auth(request)
-    scheme, _, encoded = request.headers["Authorization"].partition(" ")
+    scheme, encoded = request.headers["Authorization"].split(" ", 1)
     assert scheme == "Basic", scheme
-    user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+    user, password = base64.b64decode(encoded).decode("utf-8").split(":", 1)
     return user, password
 
 
