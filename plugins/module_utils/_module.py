@@ -16,6 +16,7 @@ REST session out (and disconnects SOAP, if it was ever opened) before the module
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -35,6 +36,85 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import (
 )
 
 REQUIRED_CONNECTION_OPTIONS = (("hostname", "VMWARE_HOST"), ("username", "VMWARE_USER"), ("password", "VMWARE_PASSWORD"))
+PORT_RANGE = (1, 65535)
+
+
+def _without_userinfo(value: str) -> str:
+    """``value`` with any ``user:password@`` part masked (a URL given as host name may carry credentials)."""
+    return re.sub(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/@]*@", lambda m: (m.group(1) or "") + "***@", value)
+
+
+def _split_host_port(value: str) -> tuple[str, str | None]:
+    """('vc01', '8443') for 'vc01:8443' or '[fe80::1]:8443'; (value, None) when there is no port (IPv6 literals)."""
+    bracketed = re.fullmatch(r"(\[[^\]]*\])(?::(\d*))?", value)
+    if bracketed:
+        return bracketed.group(1), bracketed.group(2)
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, port
+    return value, None
+
+
+def hostname_problem(value: str) -> str | None:
+    """Why ``value`` cannot be the vCenter host name (a URL, a path, a port, user info, spaces), or None.
+
+    Plain names, IPv4 and IPv6 literals (with or without brackets) pass. The message never repeats
+    a ``user:password@`` part.
+    """
+    label = "hostname (or VMWARE_HOST)"
+    shown = _without_userinfo(value)
+    if not value.strip():
+        return f"{label} is empty: give the name or address of vCenter, e.g. vcenter.example.com"
+    if "://" in value:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host, port = None, None
+        hint = f" ('{host}')" if host else ""
+        port_hint = f"port: {port} (or VMWARE_PORT)" if port else "port separately (port / VMWARE_PORT; default 443)"
+        return (f"{label} '{shown}' is a URL: give the host name only{hint}, without https:// or a path; "
+                f"set {port_hint}")
+    if "@" in value:
+        return (f"{label} '{shown}' contains '@': give the host name only; set username and password "
+                "separately (username / VMWARE_USER, password / VMWARE_PASSWORD)")
+    if "/" in value or "\\" in value:
+        return f"{label} '{shown}' contains a path: give the host name only (no '/'), e.g. vcenter.example.com"
+    if any(c.isspace() for c in value):
+        return f"{label} {value!r} contains white space: give the host name only, e.g. vcenter.example.com"
+    host, port = _split_host_port(value)
+    if port is not None:
+        port_hint = f"port: {port} (or VMWARE_PORT)" if port.isdigit() else "port separately (port / VMWARE_PORT)"
+        return f"{label} '{value}' contains a port: give the host name only ('{host}') and set {port_hint}"
+    return None
+
+
+def connection_option_problems(params: dict[str, Any]) -> list[str]:
+    """What is wrong with the connection options, one sentence each naming the option and the fix.
+
+    Checked before the first call to vCenter; never repeats the password.
+    """
+    problems = []
+    hostname = params.get("hostname")
+    if hostname:
+        problem = hostname_problem(str(hostname))
+        if problem:
+            problems.append(problem)
+    username = params.get("username")
+    if username and ":" in str(username):
+        problems.append("username (or VMWARE_USER) contains ':', which HTTP basic authentication cannot carry: "
+                        "give the user name only, e.g. administrator@vsphere.local")
+    port = params.get("port")
+    if port is not None and not PORT_RANGE[0] <= port <= PORT_RANGE[1]:
+        problems.append(f"port (or VMWARE_PORT) is {port}: give the HTTPS port of vCenter, "
+                        f"{PORT_RANGE[0]}-{PORT_RANGE[1]} (443 unless vCenter was set up otherwise)")
+    timeout = params.get("timeout")
+    if timeout is not None and timeout <= 0:
+        problems.append(f"timeout is {timeout}: it is the number of seconds to wait for one HTTP response from "
+                        "vCenter; give a positive number (default 60)")
+    return problems
 
 
 def vcenter_argument_spec() -> dict[str, Any]:
@@ -122,6 +202,10 @@ class VcenterModule:
             self.module.fail_json(msg="missing required connection option(s): " + ", ".join(missing)
                                       + "; set them as module options (module_defaults) or in the environment, "
                                         "as the AWX/AAP VMware credential does")
+        problems = connection_option_problems(self.params)
+        if problems:
+            self.module.fail_json(msg="invalid connection option(s), nothing was sent to vCenter: "
+                                      + "; ".join(problems))
         for name in positive:
             value = self.params.get(name)
             if value is not None and value <= 0:

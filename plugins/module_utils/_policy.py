@@ -39,6 +39,15 @@ OPTION_FIELD = {
 }
 LIVE_PATCH_MODES = {"DISABLE": "DISABLE_LIVE_PATCH", "AUTO": "AUTO_LIVE_PATCH", "ENFORCE": "ENFORCE_LIVE_PATCH"}
 LIVE_PATCH_MIN_API = (9, 1)
+# vLCM remediates at most 96 hosts in parallel; the bindings document retry_count ("number of times to retry")
+# and retry_delay ("time to wait ... in seconds") as counts, so neither can be negative
+PARALLEL_MAX_HOSTS = 96
+# option -> (lowest, highest or None, what the value is)
+RANGES: dict[str, tuple[int, int | None, str]] = {
+    "failure_retry_count": (0, None, "the number of retries after a host fails to enter maintenance mode"),
+    "failure_retry_delay": (0, None, "the seconds between those retries"),
+    "parallel_max_hosts": (1, PARALLEL_MAX_HOSTS, "the most hosts vLCM remediates at the same time"),
+}
 
 
 class PolicyError(VsphereError):
@@ -79,13 +88,35 @@ def parse_api_version(text: str | None) -> tuple[int, ...] | None:
 
 
 def managed_options(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy options the user set (None = unset = unmanaged)."""
-    return {k: params[k] for k in OPTION_FIELD if params.get(k) is not None}
+    """The policy options the user set (None = unset = unmanaged), range-checked (see :func:`check_ranges`).
+
+    Modules call this first, so an out-of-range value fails before any call to vCenter.
+    """
+    options = {k: params[k] for k in OPTION_FIELD if params.get(k) is not None}
+    check_ranges(options)
+    return options
+
+
+def check_ranges(options: Mapping[str, Any]) -> None:
+    """Numbers vLCM would refuse (a negative retry count or delay, a parallel host limit outside 1-96), as one
+    error naming each module option, its range and the fix."""
+    problems = []
+    for option, (low, high, meaning) in RANGES.items():
+        value = options.get(option)
+        if value is None:
+            continue
+        if value < low or (high is not None and value > high):
+            allowed = f"{low}-{high}" if high is not None else f"{low} or more"
+            problems.append(f"{option} is {value}: it is {meaning}; give {allowed}")
+    if problems:
+        raise PolicyError("invalid option value(s), nothing was changed: " + "; ".join(problems))
 
 
 def validate(scope: Target, options: Mapping[str, Any], api_version: tuple[int, ...] | None,
              api_version_text: str | None = None) -> None:
-    """Clear errors before any PUT: option not in this scope's spec, 9.1-only option on an older server."""
+    """Clear errors before any PUT: value out of range, option not in this scope's spec, 9.1-only option on an
+    older server."""
+    check_ranges(options)
     unsupported = sorted(o for o in options if OPTION_FIELD[o] not in scope_fields(scope))
     if unsupported:
         raise PolicyError(

@@ -3,15 +3,25 @@
 """vCenter REST (``/api``) client. Knows nothing of Ansible.
 
 One ``requests.Session`` per client (and one client per module run), lazy login with basic
-auth on ``POST /api/session``, the session id in header ``vmware-api-session-id``, one
-re-login when vCenter answers 401 UNAUTHENTICATED, bounded retries with exponential backoff
-for 429/502/503/504 and connection resets (honouring ``Retry-After``), a default timeout,
-``verify`` passed explicitly on every request (``REQUESTS_CA_BUNDLE`` must not override the
-user's choice), and ``DELETE /api/session`` on close.
+auth on ``POST /api/session`` (credentials encoded as UTF-8, as the official vAPI runtime
+does), the session id in header ``vmware-api-session-id``, one re-login when vCenter answers
+401 UNAUTHENTICATED, bounded retries with exponential backoff for 429/502/503/504, connection
+resets and timeouts (honouring ``Retry-After``), no retry for what retrying cannot fix (a
+name that does not resolve, a refused connection), a default timeout, and ``DELETE
+/api/session`` on close.
+
+Trust: the certificate of vCenter is verified against ``ca_path`` when set, otherwise against
+the system trust store (OpenSSL's default paths, as ``ssl.create_default_context()`` and the
+SOAP client use them): never against certifi's bundle, and ``REQUESTS_CA_BUNDLE`` /
+``CURL_CA_BUNDLE`` cannot replace the choice (see :func:`ssl_context`).
 """
 
 from __future__ import annotations
 
+import base64
+import errno
+import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +37,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
 
 try:
     import requests
+    from requests.adapters import HTTPAdapter
     from requests.exceptions import ConnectionError as RequestsConnectionError
     from requests.exceptions import SSLError, Timeout
 
@@ -34,6 +45,7 @@ try:
     REQUESTS_IMPORT_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover - exercised by the import sanity test
     requests = None  # type: ignore[assignment]
+    HTTPAdapter = object  # type: ignore[assignment,misc]
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = str(exc)
 
@@ -69,7 +81,11 @@ class ConnectionParams:
 
     @property
     def verify(self) -> bool | str:
-        """The value for ``requests``' ``verify``: False, True (system trust store) or the CA bundle path."""
+        """The value for ``requests``' ``verify``: False, True or the CA bundle path.
+
+        What is trusted is decided by :func:`ssl_context` (mounted on the client's session); this
+        value only says whether to verify.
+        """
         if not self.validate_certs:
             return False
         return self.ca_path or True
@@ -80,6 +96,76 @@ class ConnectionParams:
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"  # IPv6 literal
         return f"https://{host}:{self.port}"
+
+
+def ssl_context(params: ConnectionParams) -> ssl.SSLContext:
+    """The SSL context of every connection to vCenter (REST and SOAP alike).
+
+    ``validate_certs: false``: no verification. Otherwise only the CA bundle ``ca_path`` when set, else the
+    system trust store (``ssl.create_default_context()``: the operating system's CA bundle, or the file and
+    directory OpenSSL's ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name). ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``
+    and certifi's bundle play no part.
+    """
+    if not params.validate_certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if params.ca_path:
+        return ssl.create_default_context(cafile=params.ca_path)
+    return ssl.create_default_context()
+
+
+class TrustAdapter(HTTPAdapter):  # type: ignore[misc,valid-type]
+    """A ``requests`` transport adapter that trusts exactly what :func:`ssl_context` says.
+
+    ``requests`` would otherwise verify against certifi's bundle, or against ``REQUESTS_CA_BUNDLE`` /
+    ``CURL_CA_BUNDLE`` when set (it replaces ``verify=True`` with them), never the system trust store.
+    """
+
+    def __init__(self, context: ssl.SSLContext, **kwargs: Any) -> None:
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs["ssl_context"] = self._context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # whether to verify comes from ``verify``; what to trust only from the context (no CA file of requests')
+        conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"
+        conn.ca_certs = None
+        conn.ca_cert_dir = None
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        pool_kwargs.pop("ca_certs", None)
+        pool_kwargs.pop("ca_cert_dir", None)
+        pool_kwargs["ssl_context"] = self._context
+        return host_params, pool_kwargs
+
+
+class BasicAuthUtf8:
+    """HTTP basic authentication with the credentials encoded as UTF-8 (``requests`` would use Latin-1).
+
+    vCenter decodes basic credentials as UTF-8, and the official vAPI runtime encodes them so; a
+    password with a character outside Latin-1 (e.g. '€') cannot be sent otherwise. A callable auth
+    object also keeps ``requests`` from adding ``.netrc`` credentials.
+    """
+
+    def __init__(self, username: str, password: str) -> None:
+        self._header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+    def __repr__(self) -> str:  # never show the credentials
+        return "BasicAuthUtf8(***)"
+
+    def __call__(self, request: Any) -> Any:
+        request.headers["Authorization"] = self._header
+        return request
 
 
 @dataclass(frozen=True)
@@ -173,6 +259,7 @@ class RestClient:
             if not HAS_REQUESTS:
                 raise MissingLibraryError("requests", REQUESTS_IMPORT_ERROR)
             session = requests.Session()
+            session.mount("https://", TrustAdapter(ssl_context(params)))
         self.params = params
         self.retry = retry or RetryPolicy()
         self._http = session
@@ -193,7 +280,7 @@ class RestClient:
     def login(self) -> None:
         """``POST /api/session`` with basic auth; keeps the session id for the next calls."""
         response = self._send(
-            "POST", "/api/session", auth=(self.params.username, self.params.password), headers={}
+            "POST", "/api/session", auth=BasicAuthUtf8(self.params.username, self.params.password), headers={}
         )
         if response.status_code in (401, 403):
             error_type, messages = vapi_error_messages(_json_or_none(response))
@@ -305,7 +392,7 @@ class RestClient:
         params: Any = None,
         json: Any = None,
         headers: dict[str, str],
-        auth: tuple[str, str] | None = None,
+        auth: Any = None,
         retry_on_reset: bool = True,
     ) -> Any:
         """One logical request with bounded retries; returns the final response."""
@@ -325,34 +412,62 @@ class RestClient:
                     timeout=self.params.timeout,
                 )
             except Exception as exc:  # noqa: BLE001 - classified below
+                address = f"{self.params.hostname}:{self.params.port}"
                 if _is_tls_error(exc) and not _is_verification_error(exc):
                     raise ConnectionFailure(
-                        f"TLS handshake with vCenter {self.params.hostname}:{self.params.port} failed: {_short(exc)} "
-                        "(is this the HTTPS port of vCenter?)"
+                        f"TLS handshake with vCenter {address} failed: {_tls_reason(exc)}. Is this the HTTPS port "
+                        "of vCenter? Check hostname and port (or VMWARE_HOST / VMWARE_PORT; vCenter serves HTTPS "
+                        "on 443).", address=address, connection_attempts=attempt,
                     ) from None
                 if _is_tls_error(exc):
                     raise TLSVerificationError(
-                        f"TLS certificate verification of vCenter {self.params.hostname}:{self.params.port} "
-                        f"failed: {_describe_tls_error(exc)}. Set ca_path (or VMWARE_CA_PATH) to the CA bundle "
-                        "that signed the vCenter certificate, or set validate_certs: false "
-                        "(VMWARE_VALIDATE_CERTS=false) to skip verification (not recommended)."
+                        f"TLS certificate verification of vCenter {address} failed: {_tls_reason(exc)}. "
+                        f"{_trust_hint(self.params)}Set ca_path (or VMWARE_CA_PATH) to the CA bundle that signed "
+                        "the vCenter certificate, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) to "
+                        "skip verification (not recommended).", address=address, connection_attempts=attempt,
                     ) from None
                 if not _is_connection_error(exc):
                     raise
-                if retry_on_reset and attempt <= self.retry.max_retries:
+                kind = connection_error_kind(exc)
+                if kind in RETRYABLE_CONNECTION_ERRORS and retry_on_reset and attempt <= self.retry.max_retries:
                     self.retries += 1
                     self._sleep(self.retry.delay(attempt))
                     continue
-                kind = "timed out" if _is_timeout(exc) else "failed"
                 raise ConnectionFailure(
-                    f"connection to vCenter {self.params.hostname}:{self.params.port} {kind} "
-                    f"({method} {path}, {attempt} attempt(s)): {type(exc).__name__}: {_short(exc)}"
+                    self._connection_message(kind, exc, method, path, attempt, retried=retry_on_reset),
+                    address=address, connection_attempts=attempt, connection_error=kind,
                 ) from None
             if response.status_code in self.retry.statuses and attempt <= self.retry.max_retries:
                 self.retries += 1
                 self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 continue
             return response
+
+    def _connection_message(self, kind: str, exc: BaseException, method: str, path: str, attempts: int, *,
+                            retried: bool) -> str:
+        """What failed, at which address, and what to check; no retry happened for ``dns`` and ``refused``."""
+        host, port = self.params.hostname, self.params.port
+        reason = _root_reason(exc)
+        if kind == "dns":
+            return (f"cannot resolve the vCenter host name '{host}' ({reason}): check hostname (or VMWARE_HOST) "
+                    "for typos, and that the node running the module can resolve it (DNS, /etc/hosts)")
+        if kind == "refused":
+            return (f"vCenter {host}:{port} refused the connection ({reason}): nothing accepts connections on "
+                    "that port. Check hostname and port (or VMWARE_HOST / VMWARE_PORT; vCenter serves HTTPS on "
+                    "443) and that vCenter is running")
+        tries = f"{attempts} attempt(s)"
+        if not retried:
+            tries += ", not repeated because the request may have reached vCenter: check its recent tasks before "\
+                     "running again"
+        if kind == "timeout":
+            return (f"connection to vCenter {host}:{port} timed out ({method} {path}, {tries}, timeout "
+                    f"{self.params.timeout:g} s per response): check that the address is reachable from the node "
+                    "running the module (routing, firewall, proxy), or raise timeout when vCenter is just slow")
+        if kind == "unreachable":
+            return (f"vCenter {host}:{port} is unreachable ({method} {path}, {tries}): {reason}. Check the address "
+                    "(hostname / VMWARE_HOST) and the network path from the node running the module")
+        return (f"connection to vCenter {host}:{port} failed ({method} {path}, {tries}): {reason}. Check hostname "
+                "and port (or VMWARE_HOST / VMWARE_PORT) and the network path to vCenter (firewall, proxy)")
 
     def _api_error(self, method: str, path: str, response: Any, what: str | None = None) -> ApiError:
         error_type, messages = vapi_error_messages(_json_or_none(response))
@@ -419,6 +534,71 @@ def _is_timeout(exc: BaseException) -> bool:
     return (HAS_REQUESTS and isinstance(exc, Timeout)) or isinstance(exc, TimeoutError)
 
 
-def _short(exc: BaseException, limit: int = 300) -> str:
-    text = str(exc)
-    return text if len(text) <= limit else text[:limit] + "..."
+# connection errors that a retry can fix (a reset, a timeout, a network that comes back); a name that does not
+# resolve or a refused connection stay as they are for the seconds a retry waits
+RETRYABLE_CONNECTION_ERRORS = frozenset({"reset", "timeout", "unreachable", "other"})
+_UNREACHABLE_ERRNOS = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it wraps (``__cause__``, ``__context__``, urllib3's ``reason``, exception
+    arguments), outermost first, each once."""
+    seen: set[int] = set()
+    chain: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        chain.append(current)
+        todo.extend([getattr(current, "reason", None), current.__cause__, current.__context__,
+                     *getattr(current, "args", ())])
+    return chain
+
+
+def connection_error_kind(exc: BaseException) -> str:
+    """``dns``, ``refused``, ``timeout``, ``unreachable``, ``reset`` or ``other`` for a connection-level failure."""
+    chain = exception_chain(exc)
+    if any(isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError" for e in chain):
+        return "dns"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "refused"
+    if any(isinstance(e, OSError) and e.errno in _UNREACHABLE_ERRNOS for e in chain):
+        return "unreachable"
+    if _is_timeout(exc) or any(isinstance(e, (TimeoutError, socket.timeout)) or "Timeout" in type(e).__name__
+                               for e in chain):
+        return "timeout"
+    if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError))
+           or type(e).__name__ in ("RemoteDisconnected", "ProtocolError", "IncompleteRead") for e in chain):
+        return "reset"
+    return "other"
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The innermost operating-system or protocol error, e.g. ``[Errno 111] Connection refused``, whole."""
+    chain = exception_chain(exc)
+    for wanted in (socket.gaierror, OSError):
+        for error in reversed(chain):
+            if isinstance(error, wanted) and error.errno is not None:
+                return str(error)
+    inner = chain[-1]
+    text = str(inner) or type(inner).__name__
+    return text if type(inner).__name__ in text else f"{type(inner).__name__}: {text}"
+
+
+def _tls_reason(exc: BaseException) -> str:
+    """The message of the ``ssl`` error itself, e.g. ``[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed:
+    unable to get local issuer certificate (_ssl.c:1006)``, whole (not urllib3's wrapping around it)."""
+    chain = exception_chain(exc)
+    for wanted in (ssl.SSLCertVerificationError, ssl.SSLError):
+        for error in chain:
+            if isinstance(error, wanted):
+                return str(error)
+    return _describe_tls_error(exc)
+
+
+def _trust_hint(params: ConnectionParams) -> str:
+    if not params.ca_path:
+        return "No ca_path is set, so the system trust store was used. "
+    return f"Trusted: only the CA bundle {params.ca_path} (ca_path). "

@@ -20,7 +20,11 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     SoapError,
     TLSVerificationError,
 )
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ConnectionParams
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import (
+    ConnectionParams,
+    connection_error_kind,
+)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ssl_context as _ssl_context
 
 try:
     from pyVim.connect import Disconnect, SmartConnect
@@ -34,14 +38,8 @@ except ImportError as exc:  # pragma: no cover - exercised by the import sanity 
 
 
 def ssl_context(params: ConnectionParams) -> ssl.SSLContext:
-    """An explicit SSL context: verification per ``validate_certs``, trust per ``ca_path`` or the system store."""
-    if not params.validate_certs:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    context = ssl.create_default_context(cafile=params.ca_path) if params.ca_path else ssl.create_default_context()
-    return context
+    """The same trust as REST (``_rest.ssl_context``): ``ca_path`` when set, else the system trust store."""
+    return _ssl_context(params)
 
 
 class SoapClient:
@@ -92,9 +90,14 @@ class SoapClient:
                 "or validate_certs: false (not recommended)."
             ) from None
         except (OSError, ConnectionError) as exc:
-            raise ConnectionFailure(
-                f"SOAP connection to vCenter {self.params.hostname}:{self.params.port} failed: {exc}"
-            ) from None
+            address = f"{self.params.hostname}:{self.params.port}"
+            kind = connection_error_kind(exc)
+            hint = {"dns": "check hostname (or VMWARE_HOST) and that the node running the module can resolve it",
+                    "refused": "nothing accepts connections there: check hostname and port (or VMWARE_HOST / "
+                               "VMWARE_PORT) and that vCenter is running"}.get(
+                kind, "check hostname and port (or VMWARE_HOST / VMWARE_PORT) and the network path to vCenter")
+            raise ConnectionFailure(f"SOAP connection to vCenter {address} failed ({exc}): {hint}",
+                                    address=address, connection_error=kind) from None
         self.logins += 1
 
     def retrieve(self, obj_type: Any, properties: Sequence[str], *, container: Any = None) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import json as jsonlib
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,9 @@ class FakeSession:
 
     def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse:
         call = {"method": method, "url": url, "path": urlsplit(url).path, **kwargs}
+        if callable(kwargs.get("auth")):  # the client's UTF-8 basic auth: record what goes on the wire
+            call["auth_object"] = kwargs["auth"]
+            call["auth"] = basic_credentials(kwargs["auth"])
         self.calls.append(call)
         if self.handler is not None:
             item = self.handler(call)
@@ -45,6 +49,21 @@ class FakeSession:
 
     def close(self) -> None:
         self.closed = True
+
+
+def basic_credentials(auth: Callable[[Any], Any]) -> tuple[str, str]:
+    """(user, password) of the ``Authorization: Basic`` header a requests auth callable sets, decoded as UTF-8."""
+
+    class _Request:
+        headers: dict[str, str] = {}
+
+    request = _Request()
+    request.headers = {}
+    auth(request)
+    scheme, encoded = request.headers["Authorization"].split(" ", 1)
+    assert scheme == "Basic", scheme
+    user, password = base64.b64decode(encoded).decode("utf-8").split(":", 1)
+    return user, password
 
 
 def login_ok(session_id: str = "sid-1") -> FakeResponse:
