@@ -29,6 +29,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import (
     connection_error_kind,
     ssl_context,
 )
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes import (
     FakeResponse,
     FakeSession,
@@ -271,7 +272,7 @@ def test_policy_numbers_out_of_range_name_the_option_and_range(options, says):
         pol.managed_options(options)
     assert says in info.value.message and "nothing was changed" in info.value.message
     with pytest.raises(pol.PolicyError):
-        pol.validate(pol.Scope("cluster", "domain-c1", "C1"), options, (8, 0, 3))
+        pol.validate(Target("cluster", "domain-c1", "C1"), options, (8, 0, 3))
 
 
 @pytest.mark.parametrize("options", [{"failure_retry_count": 0, "failure_retry_delay": 0}, {"parallel_max_hosts": 1},
