@@ -17,7 +17,8 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import V
 def check_options(p: dict[str, Any]) -> waves.Cap:
     """Every option of the plan, before any call to vCenter."""
     if p.get("host") is not None:
-        raise OptionError("remediation_plan plans the hosts of a cluster in waves: set cluster (and hosts to plan "
+        raise OptionError("host (a standalone host) cannot be planned: remediation_plan plans the hosts of a cluster "
+                          "in waves; set cluster (and hosts to plan "
                           "some of them); a standalone host is remediated on its own", option="host")
     try:
         cap = waves.parse_cap(p["max_hosts_in_maintenance"])
