@@ -34,10 +34,10 @@ def forbidden(exc: ApiError) -> bool:
     return exc.status == 403 or exc.error_type == "UNAUTHORIZED"
 
 
-def _guarded(warn: Warn, what: str, call: Callable[[], Any], default: Any = None) -> Any:
-    """``call()``, or ``default`` with a warning when vCenter answers 403 (the user may not read it)."""
+def _guarded(warn: Warn, what: str, default: Any, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)``, or ``default`` with a warning when vCenter answers 403 (the user may not read it)."""
     try:
-        return call()
+        return call(*args, **kwargs)
     except ApiError as exc:
         if forbidden(exc):
             warn(f"vCenter refused to show {what} (HTTP 403{' ' + exc.error_type if exc.error_type else ''}): "
@@ -61,14 +61,20 @@ def desired_versions(software: dict[str, Any] | None) -> dict[str, Any]:
 
 def _compliance(client: Client, target: Target, warn: Warn, scan: bool, scan_timeout: float) -> dict[str, Any] | None:
     if scan:
-        _guarded(warn, f"a compliance scan of {target.label}",
-                 lambda: vlcm.scan(client, target, timeout=scan_timeout), None)
+        _guarded(warn, f"a compliance scan of {target.label}", None, vlcm.scan, client, target, timeout=scan_timeout)
     try:
-        return _guarded(warn, f"the compliance of {target.label}", lambda: vlcm.get_compliance(client, target), None)
+        return _guarded(warn, f"the compliance of {target.label}", None, vlcm.get_compliance, client, target)
     except ApiError as exc:
         if exc.error_type == "NOT_FOUND" or exc.status == 404:
             return None
         raise
+
+
+def _image_managed(client: Client, target: Target, warn: Warn) -> bool | None:
+    """``GET {target}/enablement/software`` (``enablement.software.info`` ``enabled``); None when refused."""
+    info = _guarded(warn, f"the image management of {target.label}", _MISSING, client.get,
+                    f"{target.base}/enablement/software")
+    return None if info is _MISSING else bool((info or {}).get("enabled"))
 
 
 def cluster_compliance_facts(report: dict[str, Any] | None, names: dict[str, str]) -> dict[str, Any]:
@@ -117,7 +123,7 @@ def cluster_settings(soap: Any, warn: Warn) -> dict[str, dict[str, Any]]:
 def gather(client: Client, *, soap: Any = None, warn: Warn, datacenters: Sequence[str] | None = None,
            image_managed_only: bool = True, scan: bool = False, scan_timeout: float = 1800) -> dict[str, Any]:
     """``{"clusters": [...], "standalone_hosts": [...]}`` with the vLCM facts of each (see the module docstring)."""
-    dcs = _guarded(warn, "the datacenters", lambda: client.get("/api/vcenter/datacenter") or [], [])
+    dcs = _guarded(warn, "the datacenters", None, client.get, "/api/vcenter/datacenter") or []
     if datacenters is not None:
         wanted = set(datacenters)
         missing = wanted - {d["name"] for d in dcs}
@@ -130,17 +136,15 @@ def gather(client: Client, *, soap: Any = None, warn: Warn, datacenters: Sequenc
     standalone: list[dict[str, Any]] = []
     for dc in sorted(dcs, key=lambda d: d["name"]):
         dc_name, dc_id = dc["name"], dc["datacenter"]
-        summaries = _guarded(warn, f"the clusters of datacenter '{dc_name}'",
-                             lambda: client.get("/api/vcenter/cluster", params=[("datacenters", dc_id)]) or [], [])
+        summaries = _guarded(warn, f"the clusters of datacenter '{dc_name}'", None, client.get, "/api/vcenter/cluster",
+                             params=[("datacenters", dc_id)]) or []
         for summary in sorted(summaries, key=lambda c: c["name"]):
             target = Target("cluster", summary["cluster"], summary["name"])
-            enabled = _guarded(warn, f"the image management of {target.label}",
-                               lambda: client.get(f"{target.base}/enablement/software") or {}, None)
-            managed = bool((enabled or {}).get("enabled")) if enabled is not None else None
+            managed = _image_managed(client, target, warn)
             if image_managed_only and not managed:
                 continue
-            members = _guarded(warn, f"the hosts of {target.label}",
-                               lambda: client.get("/api/vcenter/host", params=[("clusters", target.id)]) or [], [])
+            members = _guarded(warn, f"the hosts of {target.label}", None, client.get, "/api/vcenter/host",
+                               params=[("clusters", target.id)]) or []
             names = {h["host"]: h["name"] for h in members}
             facts: dict[str, Any] = {
                 "id": target.id, "name": target.name, "datacenter": dc_name, "image_managed": managed,
@@ -153,20 +157,17 @@ def gather(client: Client, *, soap: Any = None, warn: Warn, datacenters: Sequenc
             if managed:
                 facts["compliance"] = cluster_compliance_facts(_compliance(client, target, warn, scan, scan_timeout),
                                                                names)
-                facts["desired"] = desired_versions(_guarded(warn, f"the desired image of {target.label}",
-                                                             lambda: vlcm.get_software(client, target), None))
+                facts["desired"] = desired_versions(_guarded(warn, f"the desired image of {target.label}", None,
+                                                             vlcm.get_software, client, target))
             else:
                 facts["compliance"] = cluster_compliance_facts(None, names)
                 facts["desired"] = desired_versions(None)
             clusters.append(facts)
-        hosts = _guarded(warn, f"the standalone hosts of datacenter '{dc_name}'",
-                         lambda: client.get("/api/vcenter/host",
-                                            params=[("datacenters", dc_id), ("standalone", "true")]) or [], [])
+        hosts = _guarded(warn, f"the standalone hosts of datacenter '{dc_name}'", None, client.get, "/api/vcenter/host",
+                         params=[("datacenters", dc_id), ("standalone", "true")]) or []
         for item in sorted(hosts, key=lambda h: h["name"]):
             target = Target("host", item["host"], item["name"])
-            enabled = _guarded(warn, f"the image management of {target.label}",
-                               lambda: client.get(f"{target.base}/enablement/software") or {}, None)
-            managed = bool((enabled or {}).get("enabled")) if enabled is not None else None
+            managed = _image_managed(client, target, warn)
             if image_managed_only and not managed:
                 continue
             facts = {"id": target.id, "name": target.name, "datacenter": dc_name, "image_managed": managed,
@@ -174,8 +175,7 @@ def gather(client: Client, *, soap: Any = None, warn: Warn, datacenters: Sequenc
             report = _compliance(client, target, warn, scan, scan_timeout) if managed else None
             facts["compliance"] = {"status": (report or {}).get("status") or "UNKNOWN",
                                    "scan_time": (report or {}).get("scan_time")}
-            facts["desired"] = desired_versions(_guarded(warn, f"the desired image of {target.label}",
-                                                         lambda: vlcm.get_software(client, target), None)
-                                                if managed else None)
+            facts["desired"] = desired_versions(_guarded(warn, f"the desired image of {target.label}", None,
+                                                         vlcm.get_software, client, target) if managed else None)
             standalone.append(facts)
     return {"clusters": clusters, "standalone_hosts": standalone}

@@ -129,7 +129,7 @@ def parse_cap(value: Any, option: str = "max_hosts_in_maintenance") -> Cap:
     """A positive count (int or digits) or a percent string like ``"25%"`` (0 < percent <= 100)."""
     if value is None:
         return Cap()
-    fix = f"give a positive number of hosts (e.g. 4) or a percent of the cluster's hosts (e.g. '25%')"
+    fix = "give a positive number of hosts (e.g. 4) or a percent of the cluster's hosts (e.g. '25%')"
     if isinstance(value, bool):
         raise PlanInputError(f"{option} is {value!r}: {fix}")
     if isinstance(value, int):

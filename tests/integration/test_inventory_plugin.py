@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+
 import pytest
 
 from .harness import VENV_BIN
