@@ -3,21 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-
-try:
-    from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import VsphereError
-    from ansible_collections.vsphere.lifecycle.plugins.module_utils._fleet import gather
-    from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ConnectionParams, RestClient
-
-    IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - requests missing
-    IMPORT_ERROR = exc
-
 DOCUMENTATION = r"""
 name: vcenter
 short_description: Image-managed vCenter clusters and standalone hosts as inventory hosts, with their vLCM facts
@@ -151,8 +136,23 @@ cache_connection: ~/.cache/vlcm-inventory
 cache_timeout: 3600
 
 # ansible-inventory -i prod.vcenter.yml --graph
-# ansible-playbook -i prod.vcenter.yml playbooks/rolling_remediation.yml --limit vlcm_compliance_non_compliant
+# ansible-playbook -i prod.vcenter.yml site.yml --limit vlcm_compliance_non_compliant
 """
+
+import re  # noqa: E402 - after DOCUMENTATION and EXAMPLES, as ansible-test wants
+from typing import Any  # noqa: E402
+
+from ansible.errors import AnsibleParserError  # noqa: E402
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable  # noqa: E402
+
+try:
+    from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import VsphereError
+    from ansible_collections.vsphere.lifecycle.plugins.module_utils._fleet import gather
+    from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ConnectionParams, RestClient
+
+    IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - requests missing
+    IMPORT_ERROR = exc
 
 
 def group_name(*parts: str) -> str:

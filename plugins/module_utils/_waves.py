@@ -96,10 +96,10 @@ class HaReserve:
         """(cpu MHz, memory MB) kept free on hosts with capacities ``caps``."""
         if self.host_failures:
             n = self.host_failures
-            return (float(sum(sorted((c for c, _ in caps), reverse=True)[:n])),
-                    float(sum(sorted((m for _, m in caps), reverse=True)[:n])))
-        return (sum(c for c, _ in caps) * self.cpu_percent / 100.0,
-                sum(m for _, m in caps) * self.memory_percent / 100.0)
+            return (float(sum(sorted((cpu for cpu, _mem in caps), reverse=True)[:n])),
+                    float(sum(sorted((mem for _cpu, mem in caps), reverse=True)[:n])))
+        return (sum(cpu for cpu, _mem in caps) * self.cpu_percent / 100.0,
+                sum(mem for _cpu, mem in caps) * self.memory_percent / 100.0)
 
 
 @dataclass(frozen=True)
@@ -263,8 +263,8 @@ def _try_wave(state: _State, inp: PlanInput, wave: Sequence[str]) -> _Try:
         res_cpu, res_mem = inp.ha.reserve(caps)
         need_cpu = sum(load[h][0] for h in dests)
         need_mem = sum(load[h][1] for h in dests)
-        free_cpu = sum(c for c, _ in caps) - res_cpu
-        free_mem = sum(m for _, m in caps) - res_mem
+        free_cpu = sum(cpu for cpu, _mem in caps) - res_cpu
+        free_mem = sum(mem for _cpu, mem in caps) - res_mem
         if need_cpu > free_cpu or need_mem > free_mem:
             short = []
             if need_mem > free_mem:

@@ -42,7 +42,7 @@ def hosts_to_plan(m: VcenterModule, compliance: dict[str, Any] | None, pairs: li
     if compliance is None:
         m.warn("vCenter has no compliance report for this cluster: every selected host is planned; run "
                "vsphere.lifecycle.compliance first to plan only the hosts that need remediation")
-        return [h for h, _ in pairs], []
+        return [host_id for host_id, _name in pairs], []
     report = compliance.get("hosts") or {}
     todo, skipped, unknown = [], [], []
     for host_id, name in pairs:

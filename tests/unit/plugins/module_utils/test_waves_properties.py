@@ -87,8 +87,8 @@ def replay(inp: w.PlanInput, plan: w.Plan) -> None:
         if inp.ha.active:
             caps = [(h.cpu_mhz, h.memory_mb) for h in dests]
             res_cpu, res_mem = inp.ha.reserve(caps)
-            assert sum(u[0] for u in used.values()) <= sum(c for c, _ in caps) - res_cpu + 1e-6
-            assert sum(u[1] for u in used.values()) <= sum(m for _, m in caps) - res_mem + 1e-6
+            assert sum(u[0] for u in used.values()) <= sum(cpu for cpu, _mem in caps) - res_cpu + 1e-6
+            assert sum(u[1] for u in used.values()) <= sum(mem for _cpu, mem in caps) - res_mem + 1e-6
 
 
 @SETTINGS
