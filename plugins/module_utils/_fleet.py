@@ -2,10 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vLCM facts of every cluster and standalone host of a vCenter, for the inventory plugin.
 
-REST (paths and fields of the official bindings): ``GET /api/vcenter/datacenter``, per datacenter
-``GET /api/vcenter/cluster?datacenters=`` and ``GET /api/vcenter/host?datacenters=&standalone=true``
-(one list per datacenter keeps every answer under vCenter's 1000-item list limit), per cluster
-``GET /api/vcenter/host?clusters=``, ``.../enablement/software``, ``.../software/compliance`` (the last
+REST (paths and fields of the official bindings), the inventory lists through ``_inventory.Inventory``:
+datacenters, per datacenter its clusters and standalone hosts (one list per datacenter keeps every answer
+under vCenter's 1000-item list limit), per cluster its hosts; and per cluster ``.../enablement/software``, ``.../software/compliance`` (the last
 report; a scan only when asked) and ``.../software`` (the desired image). SOAP: one PropertyCollector pass
 over ``ClusterComputeResource.configurationEx`` for DRS behaviour, HA admission control and vSAN, which
 REST does not have (``cluster.summary`` only says whether DRS and HA are enabled).
@@ -23,6 +22,7 @@ from typing import Any
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _capacity as capacity
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError, VsphereError
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._inventory import Inventory
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 
@@ -123,29 +123,30 @@ def cluster_settings(soap: Any, warn: Warn) -> dict[str, dict[str, Any]]:
 def gather(client: Client, *, soap: Any = None, warn: Warn, datacenters: Sequence[str] | None = None,
            image_managed_only: bool = True, scan: bool = False, scan_timeout: float = 1800) -> dict[str, Any]:
     """``{"clusters": [...], "standalone_hosts": [...]}`` with the vLCM facts of each (see the module docstring)."""
-    dcs = _guarded(warn, "the datacenters", None, client.get, "/api/vcenter/datacenter") or []
+    inventory = Inventory(client)       # the REST inventory lists (vcenter/datacenter, cluster, host)
+    dcs = _guarded(warn, "the datacenters", None, inventory.list_datacenters) or []
     if datacenters is not None:
         wanted = set(datacenters)
-        missing = wanted - {d["name"] for d in dcs}
+        missing = wanted - {d.name for d in dcs}
         if missing:
             warn(f"datacenter(s) {', '.join(sorted(missing))} not found; datacenters there: "
-                 f"{', '.join(sorted(d['name'] for d in dcs)) or '(none)'}")
-        dcs = [d for d in dcs if d["name"] in wanted]
+                 f"{', '.join(sorted(d.name for d in dcs)) or '(none)'}")
+        dcs = [d for d in dcs if d.name in wanted]
     settings = cluster_settings(soap, warn)
     clusters: list[dict[str, Any]] = []
     standalone: list[dict[str, Any]] = []
-    for dc in sorted(dcs, key=lambda d: d["name"]):
-        dc_name, dc_id = dc["name"], dc["datacenter"]
-        summaries = _guarded(warn, f"the clusters of datacenter '{dc_name}'", None, client.get, "/api/vcenter/cluster",
-                             params=[("datacenters", dc_id)]) or []
+    for dc in sorted(dcs, key=lambda d: d.name):
+        dc_name = dc.name
+        summaries = _guarded(warn, f"the clusters of datacenter '{dc_name}'", None, inventory.list_cluster_summaries,
+                             datacenter_id=dc.id) or []
         for summary in sorted(summaries, key=lambda c: c["name"]):
             target = Target("cluster", summary["cluster"], summary["name"])
             managed = _image_managed(client, target, warn)
             if image_managed_only and not managed:
                 continue
-            members = _guarded(warn, f"the hosts of {target.label}", None, client.get, "/api/vcenter/host",
-                               params=[("clusters", target.id)]) or []
-            names = {h["host"]: h["name"] for h in members}
+            members = _guarded(warn, f"the hosts of {target.label}", None, inventory.list_hosts,
+                               cluster_id=target.id) or []
+            names = {h.id: h.name for h in members}
             facts: dict[str, Any] = {
                 "id": target.id, "name": target.name, "datacenter": dc_name, "image_managed": managed,
                 "host_count": len(members), "hosts": sorted(names.values()),
@@ -163,15 +164,13 @@ def gather(client: Client, *, soap: Any = None, warn: Warn, datacenters: Sequenc
                 facts["compliance"] = cluster_compliance_facts(None, names)
                 facts["desired"] = desired_versions(None)
             clusters.append(facts)
-        hosts = _guarded(warn, f"the standalone hosts of datacenter '{dc_name}'", None, client.get, "/api/vcenter/host",
-                         params=[("datacenters", dc_id), ("standalone", "true")]) or []
-        for item in sorted(hosts, key=lambda h: h["name"]):
-            target = Target("host", item["host"], item["name"])
+        hosts = _guarded(warn, f"the standalone hosts of datacenter '{dc_name}'", None, inventory.list_hosts,
+                         datacenter_id=dc.id, standalone=True) or []
+        for target in sorted(hosts, key=lambda h: h.name):
             managed = _image_managed(client, target, warn)
             if image_managed_only and not managed:
                 continue
-            facts = {"id": target.id, "name": target.name, "datacenter": dc_name, "image_managed": managed,
-                     "connection_state": item.get("connection_state")}
+            facts = {"id": target.id, "name": target.name, "datacenter": dc_name, "image_managed": managed}
             report = _compliance(client, target, warn, scan, scan_timeout) if managed else None
             facts["compliance"] = {"status": (report or {}).get("status") or "UNKNOWN",
                                    "scan_time": (report or {}).get("scan_time")}
