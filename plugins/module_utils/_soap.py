@@ -139,6 +139,52 @@ class SoapClient:
             except Exception:  # noqa: BLE001
                 pass
 
+    def ref(self, type_name: str, moid: str) -> Any:
+        """A managed object reference of this connection (e.g. ``ref("ClusterComputeResource", "domain-c9")``)."""
+        return getattr(vim, type_name)(moid, self.si._stub)
+
+    def collect(self, container: Any, properties: dict[str, Sequence[str]],
+                container_properties: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """One PropertyCollector pass over several types inside ``container`` (recursive ContainerView), and
+        ``container_properties`` of the container itself; each row is ``{"type", "obj", "moid", <prop>: value}``.
+
+        E.g. a cluster's hosts and VMs and the cluster's own ``configurationEx`` in a single
+        RetrievePropertiesEx (continued with ContinueRetrievePropertiesEx).
+        """
+        types = {name: getattr(vim, name) for name in properties}
+        content = self.content()
+        view = content.viewManager.CreateContainerView(container, list(types.values()), True)
+        pc = vmodl.query.PropertyCollector
+        try:
+            traversal = pc.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
+            objects = [pc.ObjectSpec(obj=view, skip=True, selectSet=[traversal])]
+            props = [pc.PropertySpec(type=types[name], pathSet=list(paths), all=False)
+                     for name, paths in properties.items()]
+            if container_properties:
+                objects.append(pc.ObjectSpec(obj=container, skip=False))
+                props.append(pc.PropertySpec(type=type(container), pathSet=list(container_properties), all=False))
+            rows: list[dict[str, Any]] = []
+            result = content.propertyCollector.RetrievePropertiesEx([pc.FilterSpec(objectSet=objects, propSet=props)],
+                                                                    pc.RetrieveOptions())
+            while result is not None:
+                for obj in result.objects or []:
+                    row: dict[str, Any] = {"type": type(obj.obj).__name__.rsplit(".", 1)[-1], "obj": obj.obj,
+                                           "moid": obj.obj._moId}
+                    for prop in obj.propSet or []:
+                        row[prop.name] = prop.val
+                    rows.append(row)
+                if not result.token:
+                    break
+                result = content.propertyCollector.ContinueRetrievePropertiesEx(result.token)
+            return rows
+        except vmodl.MethodFault as exc:
+            raise SoapError(f"SOAP property read of {', '.join(properties)} failed: {exc.msg}") from None
+        finally:
+            try:
+                view.Destroy()
+            except Exception:  # noqa: BLE001
+                pass
+
     def close(self) -> None:
         if self._si is None:
             return
