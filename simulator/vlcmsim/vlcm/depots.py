@@ -292,7 +292,8 @@ def content(world: World, depot_id: str) -> dict[str, Any]:
         dep = world.depot
         bases = [b for b in dep.base_images if ("base_image", b.version) in keys]
         addons = [a for a in dep.add_ons if ("add_on", a.name, a.version) in keys]
-        in_release = {n for b in bases for n in b.components} | {n for a in addons for n in a.components}
+        in_release = {(n, v) for b in bases for n, v in b.components.items()} | \
+            {(n, v) for a in addons for n, v in a.components.items()}
         meta: dict[str, Any] = {"file_name": d.file_name}
         if bases:
             meta["base_images"] = [{"version": b.version, "display_name": b.display_name,
@@ -305,7 +306,7 @@ def content(world: World, depot_id: str) -> dict[str, Any]:
                 entry["versions"].append({"version": a.version, "display_version": a.display_version or a.version})
         independent: dict[str, Any] = {}
         for c in dep.components:
-            if ("component", c.name, c.version) in keys and c.name not in in_release:
+            if ("component", c.name, c.version) in keys and (c.name, c.version) not in in_release:
                 entry = independent.setdefault(c.name, {"display_name": c.display_name, "versions": []})
                 entry["versions"].append({"version": c.version, "display_version": c.display_version or c.version})
         if independent:
