@@ -31,6 +31,7 @@ from com.vmware.esx.settings_client import (
     HardwareSupportPackageSpec,
     HardwareSupportSpec,
     HostCompliance,
+    ImageCustomizationAction,
 )
 from com.vmware.vapi.std.errors_client import AlreadyExists, InvalidArgument, NotFound, ResourceInUse
 
@@ -91,6 +92,11 @@ def test_cluster_draft_edit_validate_commit(client: VcenterApiClient, ids: Ids) 
     removed.set(cluster, draft, "VMware-NVMe-PCIe")
     assert set(removed.list(cluster, draft)) == {"VMware-NVMe-PCIe"}
     assert removed.get(cluster, draft, "VMware-NVMe-PCIe").version == "1.2.4.11-1vmw.803.0.35.24280767"
+    eff = client.stub(cdraft.EffectiveComponents)
+    assert "VMware-NVMe-PCIe" not in eff.list(cluster, draft)
+    with_removed = eff.list_with_removed_components(cluster, draft)
+    assert no_extra_fields(with_removed) == []
+    assert with_removed["VMware-NVMe-PCIe"].details.image_customization_action == ImageCustomizationAction.REMOVED
     removed.delete(cluster, draft, "VMware-NVMe-PCIe")
     assert removed.list(cluster, draft) == {}
     effective = client.stub(cdraft.EffectiveComponents).list(cluster, draft)

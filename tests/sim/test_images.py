@@ -157,6 +157,30 @@ def test_removed_component_makes_hosts_non_compliant_until_applied(tiny: Api) ->
     assert "VMware-NVMe-PCIe" not in after["components"]
 
 
+def test_import_software_spec_by_upload_and_errors_that_name_the_field(tiny: Api) -> None:
+    base = tiny.hpath("esxi-ts.lab.local")
+    doc = {"base_image": {"version": CURRENT_BASE}, "components": {"Intel-i40en": None}}
+    up = tiny.http.post(tiny.sim.url + "/vum-fileupload", data=json.dumps(doc).encode(),
+                        headers={"Content-Type": "application/octet-stream"}, timeout=30)
+    assert up.status_code == 200, up.text
+    r = tiny.post(f"{base}/drafts?action=import-software-spec", {"source_type": "PUSH", "file_id": up.json()})
+    assert r.status_code == 200, r.text
+    draft = tiny.get(f"{base}/drafts/{r.json()}").json()
+    assert draft["software"]["base_image"]["version"] == CURRENT_BASE
+    assert tiny.http.delete(tiny.base + f"{base}/drafts/{r.json()}", timeout=30).status_code == 204
+    for bad, field in (({"base_image": {"version": CURRENT_BASE}, "addon": {}}, "addon"),
+                       ({"components": {}}, "base_image"),
+                       ({"base_image": {"version": 8}}, "base_image.version"),
+                       ({"base_image": {"version": CURRENT_BASE}, "solutions": {"x": {}}}, "solutions")):
+        r = tiny.post(f"{base}/drafts?action=import-software-spec",
+                      {"source_type": "JSON_STRING", "software_spec": json.dumps(bad)})
+        assert r.status_code == 500 and r.json()["error_type"] == "ERROR", r.text
+        assert f"{field}:" in r.json()["messages"][0]["default_message"], r.text
+    assert tiny.state()["drafts"] == []
+    unknown = tiny.post(f"{base}/drafts?action=import-software-spec", {"source_type": "PUSH", "file_id": "nope"})
+    assert unknown.status_code == 500 and "nope" in unknown.text
+
+
 # --------------------------------------------------------------------------- export
 
 

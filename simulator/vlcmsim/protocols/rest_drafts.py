@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..core.errors import VapiError
+from ..model import Image
 from ..vlcm import drafts
 from ..vlcm.depots import FetchError, fetch
 from ..vlcm.images import add_on_info, base_image_info, effective_components
@@ -155,17 +156,28 @@ def update_components(ctx: Ctx) -> Response:
 
 
 def list_effective(ctx: Ctx) -> Response:
+    """EffectiveComponentInfo by component; `?with-removed-components` adds the components the user removed,
+    with `image_customization_action` REMOVED (API 8.0.3)."""
     t, d = _draft(ctx)
     world = ctx.world
+    with_removed = "with-removed-components" in ctx.request.args
     with world.lock:
         image = drafts.resolved(world, drafts.get(world, t, d).image)
+        provided = effective_components(world, Image(image.base_image, image.add_on))
+        rows = dict(effective_components(world, image))
+        if with_removed:
+            rows.update({n: provided[n] for n in image.removed_components if n in provided})
         out: dict[str, Any] = {}
-        for name, (ver, source) in sorted(effective_components(world, image).items()):
+        for name, (ver, source) in sorted(rows.items()):
             comp = next((c for c in world.depot.components if (c.name, c.version) == (name, ver)), None)
-            out[name] = {"version": ver or "", "details": {
+            details: dict[str, Any] = {
                 "display_name": comp.display_name if comp else name,
                 "display_version": (comp.display_version if comp else "") or (ver or ""),
-                "vendor": comp.vendor if comp else "", "source": source, "overridden_components": []}}
+                "vendor": comp.vendor if comp else "", "source": source, "overridden_components": [],
+                "removable": source in ("BASE_IMAGE", "ADD_ON")}
+            if name in image.removed_components and with_removed:
+                details["image_customization_action"] = "REMOVED"
+            out[name] = {"version": ver or "", "details": details}
     return json_response(out)
 
 
