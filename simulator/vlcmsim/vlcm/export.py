@@ -91,8 +91,8 @@ def _build(world: World, kind: str, image: Image) -> bytes:
 def export(world: World, target: Target, spec: dict[str, Any], base_url: str) -> dict[str, str]:
     """ExportSpec -> {export type: download URL}; the files are stored for /vum-filedownload."""
     allowed = {"export_software_spec", "export_iso_image", "export_offline_bundle"}
-    if world.is_91:   # export_only_default_image (API 9.0), skip_reserved_vibs_export (API 9.1)
-        allowed |= {"export_only_default_image", "skip_reserved_vibs_export"}
+    if world.is_91:   # export_only_default_image (API 9.0, clusters only), skip_reserved_vibs_export (API 9.1)
+        allowed |= {"skip_reserved_vibs_export"} | ({"export_only_default_image"} if target.kind == "cluster" else set())
     for key, value in spec.items():
         if key not in allowed:
             raise VapiError("INVALID_ARGUMENT", f"ExportSpec.{key} is not a field of this vCenter's API "
