@@ -386,3 +386,28 @@ def test_promotion_to_a_vcenter_whose_depot_lacks_the_components(sim_factory: An
     assert target.http.delete(target.base + f"/esx/settings/depots/offline/{depot}", timeout=30).status_code == 204
     assert target.get("/esx/settings/depots/offline").json() == {}
     assert DESIRED_BASE in {b["version"] for b in target.get("/esx/settings/depot-content/base-images").json()}
+
+
+def test_depot_pulled_over_https_from_another_vcenter_needs_its_session(sim_factory: Any, tmp_path: Path,
+                                                                        monkeypatch: Any) -> None:
+    """PULL from the source's export URL: the target fetches it over HTTPS (trusting the source's CA through
+    SSL_CERT_FILE); without the source's session the download is refused, with HEADER_AUTH (API 9.0) it works."""
+    from _simapi import build_scenario, cluster, host
+    source = sim_factory("tiny")
+    url = export(source, source.cpath("Tiny-01"), export_offline_bundle=True)["OFFLINE_BUNDLE"]
+    monkeypatch.setenv("SSL_CERT_FILE", str(source.sim.ca))
+    nine = build_scenario(tmp_path, [cluster("Nine-01", [host("esxi-n1.lab.local")])], name="nine",
+                          vcenter={"version": "9.1.0"})
+    target = sim_factory(nine)
+    refused = _create_depot(target, {"source_type": "PULL", "location": url})
+    assert refused["status"] == "FAILED"
+    assert "HTTP 401" in refused["error"]["messages"][0]["default_message"], refused
+    sid = source.http.headers["vmware-api-session-id"]
+    pulled = _create_depot(target, {"source_type": "PULL", "location": url, "authentication_spec": {
+        "method": "HEADER_AUTH", "authentication_key": "vmware-api-session-id", "authentication_value": sid}})
+    assert pulled["status"] == "SUCCEEDED", pulled
+    assert source.counters()["export_downloads"] == 1
+    assert target.counters()["depot_imports"] == 1
+    on_803 = source.post("/esx/settings/depots/offline?vmw-task=true", {"source_type": "PULL", "location": url,
+                                                                         "authentication_spec": {"method": "HEADER_AUTH"}})
+    assert on_803.status_code == 400 and on_803.json()["error_type"] == "INVALID_ARGUMENT"   # API 9.0 field
