@@ -26,9 +26,12 @@ class Image:
     components: dict[str, str] = field(default_factory=dict)   # name -> version
     # hardware support (firmware): manager name -> (package name, version)
     hardware_support: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # components of the base image / add-on the user removed (SoftwareSpec.removed_components, 8.0 U3)
+    removed_components: frozenset[str] = frozenset()
 
     def copy(self) -> Image:
-        return Image(self.base_image, self.add_on, dict(self.components), dict(self.hardware_support))
+        return Image(self.base_image, self.add_on, dict(self.components), dict(self.hardware_support),
+                     self.removed_components)
 
 
 @dataclass
@@ -228,6 +231,8 @@ class Counters:
     host_scans: int = 0          # host compliance computations by scan (explicit or automatic)
     downloads: int = 0           # host stagings (image downloads to a host)
     installs: int = 0
+    export_downloads: int = 0    # exported files (JSON / ZIP / ISO) served to a client
+    depot_imports: int = 0       # offline bundles imported into the depot
 
 
 class World:
@@ -257,6 +262,7 @@ class World:
         self.scenario_name = ""
         self.scenario_source: str | None = None    # path of the YAML file the world came from
         self.state_dir = ""
+        self.images = ImageStore()              # drafts, offline depots, exported files, uploads
 
     def new_id(self, prefix: str) -> str:
         with self.lock:
@@ -266,3 +272,60 @@ class World:
     @property
     def is_91(self) -> bool:
         return tuple(int(p) for p in self.vcenter_version.split(".")[:2]) >= (9, 1)
+
+
+# --------------------------------------------------------------------------- images as code (drafts, depots, exports)
+
+
+@dataclass
+class Draft:
+    """A working copy of a target's desired image; deleted when committed (or by the user)."""
+
+    id: str
+    target: str                  # cluster id or standalone host id
+    kind: str                    # "cluster" | "host"
+    owner: str
+    created: float
+    image: Image                 # component versions may be None ("chosen by the constraints")
+    base_commit: str | None      # the desired commit the draft started from
+
+
+@dataclass
+class OfflineDepot:
+    """An offline bundle imported into the depot (com.vmware.esx.settings.depots.offline)."""
+
+    id: str
+    description: str
+    source_type: str             # PULL | PUSH
+    location: str | None
+    file_id: str | None
+    created: float
+    owner: str
+    ownerdata: str | None
+    sha256: str                  # of the bundle file
+    file_name: str               # the bundle's metadata file name (Content.Info)
+    vendor: str
+    # what the bundle holds: ("base_image", version) | ("add_on", name, version) | ("component", name, version)
+    content: list[tuple[str, ...]] = field(default_factory=list)
+
+
+@dataclass
+class ExportFile:
+    """A file produced by `software?action=export`, served under /vum-filedownload."""
+
+    name: str
+    kind: str                    # SOFTWARE_SPEC | ISO_IMAGE | OFFLINE_BUNDLE
+    data: bytes
+    sha256: str
+    target: str
+    created: float
+
+
+@dataclass
+class ImageStore:
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    depots: dict[str, OfflineDepot] = field(default_factory=dict)
+    exports: dict[str, ExportFile] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)       # file id -> bytes (vum-fileupload)
+    system_content: set[tuple[str, ...]] | None = None             # depot content before any import
+    seq: int = 0

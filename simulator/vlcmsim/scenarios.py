@@ -1,6 +1,6 @@
 """Scenario files (YAML, validated by schema/scenario.json) -> a populated World.
 
-`load(name_or_path)` accepts a bundled scenario name (tiny, demo, fleet) or a path.
+`load(name_or_path)` accepts a bundled scenario name (tiny, demo, fleet, promotion_target) or a path.
 A file that does not validate raises ScenarioError naming the field by its JSON path,
 e.g. "scenario tiny.yml: datacenters[0].clusters[0].hosts[1].cpu_mhz: 'x' is not of type 'integer'".
 """
@@ -37,7 +37,7 @@ from .model import (
 )
 from .vlcm.policies import validate_policy_spec
 
-BUNDLED = ("tiny", "demo", "fleet")
+BUNDLED = ("tiny", "demo", "fleet", "promotion_target")
 _SCHEMA: dict[str, Any] | None = None
 
 

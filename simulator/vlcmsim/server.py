@@ -17,7 +17,7 @@ from .core import faults
 from .core.errors import VapiError, vapi_error
 from .core.sessions import expire_session, get_session
 from .model import World
-from .protocols import admin, rest, rest_settings, soap
+from .protocols import admin, files, rest, rest_depots, rest_drafts, rest_settings, soap
 from .protocols.http import Ctx, Router, error_response, json_response
 
 log = logging.getLogger("vlcmsim")
@@ -27,6 +27,8 @@ def build_router() -> Router:
     router = Router()
     rest.register(router)
     rest_settings.register(router)
+    rest_drafts.register(router)
+    rest_depots.register(router)
     return router
 
 
@@ -83,6 +85,8 @@ class App:
                 return early
         if path == "/sdk" or path.startswith("/sdk/"):
             response = self.soap(request)
+        elif files.handles(path):
+            response = files.handle(world, request)
         elif not path.startswith("/api/") or route is None:
             response = error_response(vapi_error("NOT_FOUND", f"No operation is found at {request.method} {path}.",
                                                  "com.vmware.vapi.rest.httpNotFound"))

@@ -15,6 +15,7 @@ from ..core import faults
 from ..core.clock import iso
 from ..core.hosts import maintenance_host_seconds
 from ..model import Image, World
+from ..vlcm import depots, drafts, export
 
 
 class App(Protocol):
@@ -39,7 +40,8 @@ def image_dict(img: Image | None) -> dict[str, Any] | None:
     return {"base_image": img.base_image,
             "add_on": {"name": img.add_on[0], "version": img.add_on[1]} if img.add_on else None,
             "components": dict(img.components),
-            "hardware_support": {m: {"pkg": p, "version": v} for m, (p, v) in img.hardware_support.items()}}
+            "hardware_support": {m: {"pkg": p, "version": v} for m, (p, v) in img.hardware_support.items()},
+            "removed_components": sorted(img.removed_components)}
 
 
 def state(world: World) -> dict[str, Any]:
@@ -77,6 +79,7 @@ def state(world: World) -> dict[str, Any]:
                        "created": iso(t.created), "started": iso(t.started),
                        "finished": iso(t.finished)}
                       for t in world.tasks.values()],
+            "drafts": drafts.state(world), "offline_depots": depots.state(world), "exports": export.state(world),
         }
 
 
@@ -91,7 +94,8 @@ def counters(world: World) -> dict[str, Any]:
         return {"logins": dict(c.logins), "logouts": dict(c.logouts), "live_sessions": live,
                 "calls": dict(c.calls), "maintenance_host_seconds": round(maintenance_host_seconds(world), 3),
                 "evacuations": c.evacuations, "reboots": c.reboots, "host_scans": c.host_scans,
-                "downloads": c.downloads, "installs": c.installs}
+                "downloads": c.downloads, "installs": c.installs,
+                "export_downloads": c.export_downloads, "depot_imports": c.depot_imports}
 
 
 def handle(app: App, request: Request) -> Response:

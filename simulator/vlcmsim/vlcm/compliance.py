@@ -108,6 +108,14 @@ def compute_host_compliance(world: World, target: Target, host: Host, commit: Co
             entry["target_source"] = tgt[1]
         if stage_of(entry["status"]):
             entry["stage_status"] = stage_of(entry["status"])
+        if tgt is None and name in desired.removed_components:
+            # removed by the user (SoftwareSpec.removed_components): installed means it is still to be removed
+            entry["status"] = "NON_COMPLIANT" if cur else "COMPLIANT"
+            entry["target_source"] = "USER_REMOVED"
+            if stage_of(entry["status"]):
+                entry["stage_status"] = stage_of(entry["status"])
+            removed[name] = entry
+            continue
         if tgt is None:
             entry["status"] = "COMPLIANT"      # component not in the image: vLCM leaves it (no removal)
             entry.pop("stage_status", None)
@@ -150,7 +158,7 @@ def compute_host_compliance(world: World, target: Target, host: Host, commit: Co
         hsp[mgr] = pkg
 
     statuses = [base["status"], add_on["status"]] + [c["status"] for c in comps.values()] + \
-               [p["status"] for p in hsp.values()]
+               [p["status"] for p in hsp.values()] + [c["status"] for c in removed.values()]
     if host.connection_state != "connected":
         status = "UNAVAILABLE"
         notes["errors"].append(note("errors", "com.vmware.vcIntegrity.lifecycle.HostNotConnected",
@@ -200,15 +208,27 @@ def rescan_hosts(world: World, target: Target, hosts: list[Host]) -> None:
         world.counters.host_scans += 1
 
 
-def _aggregate(world: World, target: Target, commit: Commit) -> dict[str, Any]:
-    """ClusterCompliance from the stored host results (caller holds lock)."""
-    hosts = [h for h in target.hosts(world) if h.compliance is not None]
+def report_commit(results: dict[str, dict[str, Any]]) -> str | None:
+    """The commit a set of stored host results was computed against (ClusterCompliance.commit: "the commit on
+    which the scan is run to generate this result"). Hosts rescanned after a newer commit (stage/apply rescan
+    only their hosts) make a mixed report: it names the oldest commit, so it never looks more current than the
+    least current host result it carries."""
+    commits = {r.get("commit") for r in results.values() if r.get("commit") is not None}
+    if not commits:
+        return None
+    return min(commits, key=lambda c: (0, int(c)) if str(c).isdigit() else (1, str(c)))
+
+
+def aggregate(world: World, target: Target, results: dict[str, dict[str, Any]],
+              commit_id: str | None) -> dict[str, Any]:
+    """ClusterCompliance from per-host results (caller holds lock); `commit_id` None for a draft scan."""
+    hosts = [h for h in target.hosts(world) if h.id in results]
     groups: dict[str, list[str]] = {"COMPLIANT": [], "NON_COMPLIANT": [], "INCOMPATIBLE": [], "UNAVAILABLE": []}
     notes = new_notes()
     for h in hosts:
-        groups[h.compliance["status"]].append(h.id)  # type: ignore[index]
+        groups[results[h.id]["status"]].append(h.id)
         for kind in ("warnings", "errors"):
-            notes[kind].extend(h.compliance["notifications"][kind])  # type: ignore[index]
+            notes[kind].extend(results[h.id]["notifications"][kind])
     if groups["INCOMPATIBLE"]:
         status = "INCOMPATIBLE"
     elif groups["NON_COMPLIANT"]:
@@ -217,23 +237,30 @@ def _aggregate(world: World, target: Target, commit: Commit) -> dict[str, Any]:
         status = "UNAVAILABLE"
     else:
         status = "COMPLIANT"
-    impacts = [h.compliance["impact"] for h in hosts]  # type: ignore[index]
+    impacts = [results[h.id]["impact"] for h in hosts]
     known = [i for i in impacts if i != "UNKNOWN"]
     impact = max(known, key=IMPACT_ORDER.index) if known else ("UNKNOWN" if impacts else "NO_IMPACT")
     out: dict[str, Any] = {
         "impact": impact, "status": status, "notifications": notes,
-        "scan_time": max((h.compliance["scan_time"] for h in hosts), default=iso(time.time())),  # type: ignore[index]
-        "commit": commit.id,
+        "scan_time": max((results[h.id]["scan_time"] for h in hosts), default=iso(time.time())),
         "compliant_hosts": groups["COMPLIANT"], "non_compliant_hosts": groups["NON_COMPLIANT"],
         "incompatible_hosts": groups["INCOMPATIBLE"], "unavailable_hosts": groups["UNAVAILABLE"],
-        "hosts": {h.id: h.compliance for h in hosts},
+        "hosts": {h.id: results[h.id] for h in hosts},
         "host_info": {h.id: {"name": h.name, "is_vsan_witness": False} for h in hosts},
     }
+    if commit_id is not None:
+        out["commit"] = commit_id
     if status == "NON_COMPLIANT":
-        staged = all(world.hosts[hid].compliance.get("stage_status") == "STAGED"  # type: ignore[union-attr]
-                     for hid in groups["NON_COMPLIANT"])
+        staged = all(results[hid].get("stage_status") == "STAGED" for hid in groups["NON_COMPLIANT"])
         out["stage_status"] = "STAGED" if staged else "NOT_STAGED"
     return out
+
+
+def _aggregate(world: World, target: Target, commit: Commit) -> dict[str, Any]:
+    """ClusterCompliance from the stored host results (caller holds lock). Its `commit` is the one the results
+    were computed against, which after a draft commit is older than `commit` (the desired one) until a scan."""
+    results = {h.id: h.compliance for h in target.hosts(world) if h.compliance is not None}
+    return aggregate(world, target, results, report_commit(results) or commit.id)
 
 
 def scan(world: World, target: Target, task: Task | None = None, hosts: list[Host] | None = None) -> None:

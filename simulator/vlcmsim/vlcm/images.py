@@ -64,6 +64,9 @@ def effective_components(world: World, image: Image) -> dict[str, tuple[str, str
             if fw.get("manager") == mgr and fw.get("pkg") == pkg and fw.get("version") == ver:
                 out.update({n: (v, "HARDWARE_SUPPORT_PACKAGE") for n, v in fw.get("components", {}).items()})
     out.update({n: (v, "USER") for n, v in image.components.items()})
+    for name in image.removed_components:      # removed by the user (8.0 U3): not put on hosts
+        if out.get(name, ("", ""))[1] != "USER":
+            out.pop(name, None)
     return out
 
 
@@ -80,6 +83,10 @@ def software_info(world: World, image: Image) -> dict[str, Any]:
     if image.hardware_support:
         info["hardware_support"] = {"packages": {m: {"pkg": p, "version": v}
                                                  for m, (p, v) in image.hardware_support.items()}}
+    if image.removed_components:
+        provided = effective_components(world, Image(image.base_image, image.add_on))
+        info["removed_components"] = {n: component_info(world, n, provided.get(n, (None, ""))[0])
+                                      for n in sorted(image.removed_components)}
     return info
 
 
