@@ -91,9 +91,7 @@ demo: $(STAMP) runtime-tree
 	for i in $$(seq 1 150); do test -s $(DEMO_STATE)/server.json && break; \
 	  kill -0 $$(cat $(DEMO_STATE)/pid) 2>/dev/null || { cat $(DEMO_STATE)/vlcmsim.log; exit 1; }; sleep 0.2; done; \
 	test -s $(DEMO_STATE)/server.json || { echo "vlcmsim did not start"; cat $(DEMO_STATE)/vlcmsim.log; exit 1; }; \
-	eval "$$($(BIN)/python -c 'import json,shlex,sys; s=json.load(open(sys.argv[1])); \
-	  print("export VMWARE_HOST=%s VMWARE_PORT=%s VMWARE_USER=%s VMWARE_PASSWORD=%s VMWARE_CA_PATH=%s" % \
-	  tuple(shlex.quote(str(s[k])) for k in ("host","port","username","password","ca")))' $(DEMO_STATE)/server.json)"; \
+	eval "$$($(BIN)/python -m vlcmsim.testing env $(DEMO_STATE))"; \
 	echo "vlcmsim (demo scenario) at https://$$VMWARE_HOST:$$VMWARE_PORT"; \
 	export ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
 	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _sim import Ids, RunningSim
 from _vapi_client import VcenterApiClient, no_extra_fields, task_error, task_result, wait_task
 from com.vmware.cis.task_client import Info as TaskInfo
 from com.vmware.cis.task_client import Status as TaskStatus
@@ -21,6 +20,7 @@ from com.vmware.esx.settings.clusters_client import Software
 from com.vmware.esx.settings_client import ClusterCompliance, ComplianceImpact, ComplianceStatus, StageStatus
 from com.vmware.vapi.std.errors_client import Error as VapiStdError
 from com.vmware.vapi.std.errors_client import InvalidArgument, NotAllowedInCurrentState, NotFound
+from vlcmsim.testing import Ids, SimulatorHandle
 
 DESIRED_BASE = "8.0.3-0.50.24585383"      # tiny.yml images.desired
 CURRENT_BASE = "8.0.3-0.35.24280767"      # tiny.yml images.current
@@ -170,7 +170,7 @@ def test_apply_with_invalid_hosts_or_commit_is_invalid_argument(client: VcenterA
         client.stub(Software).apply_task(cluster, Software.ApplySpec(accept_eula=True, commit="999999"))
 
 
-def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
+def test_apply_remediates_to_compliant(sim: SimulatorHandle, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     scan(client, cluster)
     impact = client.stub(ApplyImpact).get(cluster)
@@ -196,7 +196,7 @@ def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient
     assert compliance.status == ComplianceStatus.COMPLIANT
     assert compliance.compliant_hosts == {ids.host[T1], ids.host[T2]}
     assert all(h.base_image.current.version == DESIRED_BASE for h in compliance.hosts.values())
-    counters = sim.admin("GET", "/sim/counters")
+    counters = sim.counters()
     assert counters["reboots"] >= 2
 
 
@@ -220,15 +220,15 @@ def test_results_before_any_run_are_not_found(client: VcenterApiClient, ids: Ids
         assert err.value.messages
 
 
-def test_busy_cluster_is_not_allowed(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
+def test_busy_cluster_is_not_allowed(sim: SimulatorHandle, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
-    sim.admin("POST", "/sim/faults", {"type": "cluster_busy", "cluster": "Tiny-01"})
+    sim.add_faults({"type": "cluster_busy", "cluster": "Tiny-01"})
     with pytest.raises(NotAllowedInCurrentState) as err:
         client.stub(Software).apply_task(cluster, Software.ApplySpec(accept_eula=True))
     assert err.value.messages
     with pytest.raises(NotAllowedInCurrentState):
         client.stub(Software).stage_task(cluster, Software.StageSpec())
-    sim.admin("DELETE", "/sim/faults")
+    sim.clear_faults()
     scan(client, cluster)
 
 

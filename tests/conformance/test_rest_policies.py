@@ -4,7 +4,6 @@ enablement/software get for both; through the generated stubs."""
 from __future__ import annotations
 
 import pytest
-from _sim import Ids
 from _vapi_client import VcenterApiClient, no_extra_fields
 from com.vmware.esx.settings.clusters import enablement_client as cluster_enablement
 from com.vmware.esx.settings.clusters import policies_client as cluster_policies
@@ -18,6 +17,7 @@ from com.vmware.esx.settings.hosts import policies_client as host_policies
 from com.vmware.esx.settings.hosts.policies import apply_client as host_effective
 from com.vmware.esx.settings_client import ClusterLivePatchAction, ClusterSoftwarePolicySpec
 from com.vmware.vapi.std.errors_client import InvalidArgument, NotFound
+from vlcmsim.testing import Ids
 
 ClusterApply = cluster_policies.Apply
 DefaultApply = default_policies.Apply

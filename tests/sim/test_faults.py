@@ -21,7 +21,7 @@ def test_503_burst_with_retry_after(tiny: Api) -> None:
         assert r.json()["error_type"] == "SERVICE_UNAVAILABLE"
     assert tiny.get("/vcenter/host").status_code == 200          # other paths are not affected
     assert tiny.get("/vcenter/cluster").status_code == 200       # the burst is over
-    assert tiny.sim.admin_get("/sim/faults") == []
+    assert tiny.sim.faults() == []
 
 
 def test_fault_matches_the_action_and_a_glob(tiny: Api) -> None:
@@ -90,7 +90,7 @@ def test_cluster_busy_until_cleared(tiny: Api) -> None:
         r = tiny.post(tiny.cpath("Tiny-01") + f"?action={action}&vmw-task=true", body)
         assert r.status_code == 400 and r.json()["error_type"] == "NOT_ALLOWED_IN_CURRENT_STATE", action
     assert tiny.state()["clusters"][0]["busy"] == "fault"
-    tiny.sim.admin_delete("/sim/faults")
+    tiny.sim.clear_faults()
     assert tiny.task(tiny.cpath("Tiny-01"), "stage", {})["status"] == "SUCCEEDED"
 
 
@@ -101,7 +101,7 @@ def test_invalid_fault_is_refused_naming_the_field(tiny: Api) -> None:
     r = requests.post(tiny.sim.url + "/sim/faults", json=[{"type": "slow"}, {"type": "boom"}],
                       verify=tiny.sim.ca, timeout=10)
     assert r.status_code == 400 and "'type'" in r.json()["error"]
-    assert tiny.sim.admin_get("/sim/faults") == []             # all or nothing
+    assert tiny.sim.faults() == []             # all or nothing
 
 
 def test_faults_from_the_scenario(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_faults_from_the_scenario(sim_factory: Callable[..., Api], tmp_path: Pat
 
 def test_admin_api_is_never_faulted(tiny: Api) -> None:
     tiny.faults({"type": "http_status", "status": 503, "count": 5})      # matches every path
-    assert tiny.sim.admin_get("/sim/state")["scenario"] == "tiny"
+    assert tiny.sim.state()["scenario"] == "tiny"
     assert tiny.get("/vcenter/cluster").status_code == 503
 
 

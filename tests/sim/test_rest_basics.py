@@ -141,7 +141,7 @@ def test_admin_state_counters_and_reset(tiny: Api) -> None:
     tiny.post(tiny.cpath("Tiny-01") + "?action=scan")
     assert tiny.counters()["calls"]["POST /api/esx/settings/clusters/{cluster}/software?action=scan"] == 1
     assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] == "NON_COMPLIANT"
-    tiny.sim.admin_post("/sim/reset")
+    tiny.sim.reset()
     assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] is None
     c = tiny.counters()
     assert c["calls"] == {} and c["logins"]["rest"] == 0 and c["live_sessions"]["rest"] == 0

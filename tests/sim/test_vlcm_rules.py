@@ -282,7 +282,7 @@ def test_failure_action_retries(tiny: Api) -> None:
     c = tiny.counters()
     assert c["reboots"] == 4 and c["installs"] == 4     # t1 once, t2 three times (two reboots failed)
     # with fewer retries than failures the host fails
-    tiny.sim.admin_post("/sim/reset")
+    tiny.sim.reset()
     tiny.http = tiny.sim.session()
     tiny.put(f"/esx/settings/clusters/{cid}/policies/apply",
              {"failure_action": {"action": "RETRY", "retry_count": 1, "retry_delay": 1}})
