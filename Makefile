@@ -69,7 +69,7 @@ units: $(STAMP) $(GET_PIP) collection-tree
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
 integration: $(STAMP)
-	time $(BIN)/python -m pytest -q tests/sim tests/conformance tests/load tests/integration
+	time $(BIN)/python -m pytest -q tests/meta tests/sim tests/conformance tests/load tests/integration
 
 # the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through
 # ansible-builder offline: create the build context, run its galaxy and introspection stages (tests/ee/check_ee.py)
