@@ -130,6 +130,25 @@ def test_stage_only_the_given_hosts(client: VcenterApiClient, ids: Ids) -> None:
     assert compliance.hosts[ids.host[T2]].stage_status != StageStatus.STAGED
 
 
+def test_stage_result_with_a_skipped_host_parses_in_the_bindings(client: VcenterApiClient, ids: Ids) -> None:
+    """A host that is already compliant is SKIPPED by stage; the binding's StageStatus union says what a SKIPPED
+    status may carry (no progress), so the bindings, not a hand-written rule, judge the simulator's reply."""
+    cluster, t1, t2 = ids.cluster["Tiny-01"], ids.host[T1], ids.host[T2]
+    software = client.stub(Software)
+    info, seen = run(client, software.apply_task(cluster, Software.ApplySpec(accept_eula=True, hosts={t1})),
+                     timeout=120)
+    assert_succeeded(client, info, seen, "apply")
+    assert client.stub(Compliance).get(cluster).hosts[t1].status == ComplianceStatus.COMPLIANT
+    task = software.stage_task(cluster, Software.StageSpec())
+    info, seen = run(client, task)
+    assert_succeeded(client, info, seen, "stage")
+    result = task_result(task, info)                        # strict: types, enums, unions, required fields
+    assert isinstance(result, Software.StageResult) and no_extra_fields(result) == []
+    assert result.skipped_hosts == {t1} and result.successful_hosts == {t2} and result.failed_hosts == set()
+    assert result.host_status[t1].status == Software.StageStatus.Status.SKIPPED
+    assert result.host_status[t2].status == Software.StageStatus.Status.OK
+
+
 def test_check_reports_pre_checks(client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     scan(client, cluster)
