@@ -142,10 +142,10 @@ class SimulatorHandle:
     url: str
     ca: str | None
     username: str
-    password: str
+    password: str = field(repr=False)
     state_dir: Path
     process: subprocess.Popen[str] | None = None
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict, repr=False)
     _http: requests.Session = field(default_factory=_plain_session, repr=False)
 
     # ------------------------------------------------------------------ connection facts
