@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from _simapi import Api, build_scenario, cluster, host
+from vlcmsim.testing import SimulatorError
 
 
 def test_503_burst_with_retry_after(tiny: Api) -> None:
@@ -95,12 +96,10 @@ def test_cluster_busy_until_cleared(tiny: Api) -> None:
 
 
 def test_invalid_fault_is_refused_naming_the_field(tiny: Api) -> None:
-    r = requests.post(tiny.sim.url + "/sim/faults", json={"type": "host_fail", "host": "nope", "phase": "install"},
-                      verify=tiny.sim.ca, timeout=10)
-    assert r.status_code == 400 and "'host'" in r.json()["error"]
-    r = requests.post(tiny.sim.url + "/sim/faults", json=[{"type": "slow"}, {"type": "boom"}],
-                      verify=tiny.sim.ca, timeout=10)
-    assert r.status_code == 400 and "'type'" in r.json()["error"]
+    with pytest.raises(SimulatorError, match=r"POST /sim/faults -> 400: .*'host'"):
+        tiny.sim.add_faults({"type": "host_fail", "host": "nope", "phase": "install"})
+    with pytest.raises(SimulatorError, match=r"POST /sim/faults -> 400: .*'type'"):
+        tiny.sim.add_faults([{"type": "slow"}, {"type": "boom"}])
     assert tiny.sim.faults() == []             # all or nothing
 
 
