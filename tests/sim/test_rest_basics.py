@@ -130,3 +130,21 @@ def test_cluster_not_managed_by_an_image(sim_factory: Callable[..., Api], tmp_pa
     assert r.status_code == 404 and "single image" in r.json()["messages"][0]["default_message"]
     r = api.post(f"/esx/settings/clusters/{cid}/software?action=stage&vmw-task=true", {})
     assert r.status_code == 400 and r.json()["error_type"] == "INVALID_ARGUMENT"
+
+
+def test_mutating_calls_are_the_writes_only(tiny: Api) -> None:
+    """The one definition of "nothing changed vCenter" (vlcmsim.testing.mutating_calls): logins, reads and
+    compliance scans are not writes; a policy PUT and a stage are (a control: the helper can say no)."""
+    before = tiny.counters()
+    extra = tiny.sim.session()                                       # a login
+    extra.delete(tiny.sim.url + "/api/session", timeout=30)          # and a logout
+    tiny.get("/vcenter/cluster")
+    tiny.task(tiny.cpath("Tiny-01"), "scan")
+    assert tiny.sim.mutating_calls(since=before) == {}
+    assert tiny.put(f"/esx/settings/clusters/{tiny.cluster['Tiny-01']}/policies/apply",
+                    {"enable_quick_boot": True}).status_code == 204
+    tiny.task(tiny.cpath("Tiny-01"), "stage", {})
+    assert tiny.sim.mutating_calls(since=before) == {
+        "PUT /api/esx/settings/clusters/{cluster}/policies/apply": 1,
+        "POST /api/esx/settings/clusters/{cluster}/software?action=stage": 1}
+

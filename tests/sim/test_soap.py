@@ -236,7 +236,10 @@ def _cluster_host_with_vms(sim: SimulatorHandle) -> tuple[str, list[str]]:
 def test_enter_maintenance_evacuates_then_exit(sim: SimulatorHandle, si: Any) -> None:
     host_id, running = _cluster_host_with_vms(sim)
     host = vim.HostSystem(host_id, si._stub)
-    before = sim.counters()["evacuations"]
+    snapshot = sim.counters()
+    before = snapshot["evacuations"]
+    assert host.runtime.inMaintenanceMode is False
+    assert sim.mutating_calls(since=snapshot) == {}                 # SOAP reads change nothing
     task = host.EnterMaintenanceMode_Task(timeout=0, evacuatePoweredOffVms=False)
     assert WaitForTask(task, maxWaitTime=60) == "success"
     assert task.info.state == "success" and task.info.entity == host
@@ -252,6 +255,9 @@ def test_enter_maintenance_evacuates_then_exit(sim: SimulatorHandle, si: Any) ->
     assert WaitForTask(host.ExitMaintenanceMode_Task(timeout=0), maxWaitTime=60) == "success"
     assert host.runtime.inMaintenanceMode is False
     assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is False
+    # the shared "nothing changed" helper sees SOAP mutations by method (every SOAP call is POST /sdk)
+    assert sim.mutating_calls(since=snapshot) == {"SOAP EnterMaintenanceMode_Task": 1,
+                                                  "SOAP ExitMaintenanceMode_Task": 1}
 
 
 def test_reconfigure_cluster_sticks(sim: SimulatorHandle, si: Any) -> None:

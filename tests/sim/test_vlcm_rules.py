@@ -91,6 +91,7 @@ def test_stage_given_hosts_only(sim_factory: Callable[..., Api], tmp_path: Path)
     assert api.host_state("esxi-s1.lab")["staged"] is None
     bad = api.post(api.cpath("Sub") + "?action=stage&vmw-task=true", {"hosts": ["host-424242"]})
     assert bad.status_code == 400 and "host-424242" in bad.json()["messages"][0]["default_message"]
+    assert api.counters()["downloads"] == 1 and len(api.state()["tasks"]) == 1      # the refused call started nothing
 
 
 def test_stage_touches_only_non_compliant_hosts(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
