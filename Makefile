@@ -83,7 +83,7 @@ govmomi-deps:
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
 integration: $(STAMP) govmomi-deps
-	time $(BIN)/python -m pytest -q tests/sim tests/conformance tests/load tests/integration
+	time $(BIN)/python -m pytest -q tests/meta tests/sim tests/conformance tests/load tests/integration
 
 # the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through
 # ansible-builder offline: create the build context, run its galaxy and introspection stages (tests/ee/check_ee.py)
@@ -105,9 +105,7 @@ demo: $(STAMP) runtime-tree
 	for i in $$(seq 1 150); do test -s $(DEMO_STATE)/server.json && break; \
 	  kill -0 $$(cat $(DEMO_STATE)/pid) 2>/dev/null || { cat $(DEMO_STATE)/vlcmsim.log; exit 1; }; sleep 0.2; done; \
 	test -s $(DEMO_STATE)/server.json || { echo "vlcmsim did not start"; cat $(DEMO_STATE)/vlcmsim.log; exit 1; }; \
-	eval "$$($(BIN)/python -c 'import json,shlex,sys; s=json.load(open(sys.argv[1])); \
-	  print("export VMWARE_HOST=%s VMWARE_PORT=%s VMWARE_USER=%s VMWARE_PASSWORD=%s VMWARE_CA_PATH=%s" % \
-	  tuple(shlex.quote(str(s[k])) for k in ("host","port","username","password","ca")))' $(DEMO_STATE)/server.json)"; \
+	eval "$$($(BIN)/python -m vlcmsim.testing env $(DEMO_STATE))"; \
 	echo "vlcmsim (demo scenario) at https://$$VMWARE_HOST:$$VMWARE_PORT"; \
 	export ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
 	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from vlcmsim.testing import SimulatorHandle, start_simulator
 
 SESSION_HEADER = "vmware-api-session-id"
 CLASSES = ("session", "scan", "compliance", "task poll")
@@ -178,20 +179,15 @@ class _Client:
             self.http.close()
 
 
-def cluster_ids(url: str, ca: str | bool) -> list[str]:
+def cluster_ids(sim: SimulatorHandle) -> list[str]:
     """Image-managed cluster ids from the admin snapshot."""
-    http = requests.Session()
-    http.trust_env = False
-    state = http.get(url + "/sim/state", verify=ca, timeout=60).json()
-    http.close()
-    return [c["id"] for c in state["clusters"] if c.get("image_managed", True)]
+    return [c["id"] for c in sim.state()["clusters"] if c.get("image_managed", True)]
 
 
-def run_load(url: str, ca: str | bool, username: str, password: str, clients: int = 50, duration: float = 20.0,
-             cycles_per_session: int = 5, poll_interval: float = 0.05, task_timeout: float = 30.0,
-             request_timeout: float = 30.0) -> LoadReport:
+def run_load(sim: SimulatorHandle, clients: int = 50, duration: float = 20.0, cycles_per_session: int = 5,
+             poll_interval: float = 0.05, task_timeout: float = 30.0, request_timeout: float = 30.0) -> LoadReport:
     """Run the load; return when every client has logged out (bounded by duration + task/request timeouts)."""
-    clusters = cluster_ids(url, ca)
+    clusters = cluster_ids(sim)
     if not clusters:
         raise RuntimeError("the scenario has no image-managed cluster")
     report = LoadReport(clients=clients, duration=duration)
@@ -199,7 +195,8 @@ def run_load(url: str, ca: str | bool, username: str, password: str, clients: in
     stop_at = start + duration
     threads = []
     for index in range(clients):
-        client = _Client(index, url, ca, username, password, clusters, report, request_timeout)
+        client = _Client(index, sim.url, sim.verify, sim.username, sim.password, clusters, report,
+                         request_timeout)
         thread = threading.Thread(target=client.run, name=f"load-client-{index}", daemon=True,
                                   args=(stop_at, cycles_per_session, poll_interval, task_timeout))
         threads.append(thread)
@@ -273,15 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
 
-    from vlcmsim.testing import start_simulator
-
     with tempfile.TemporaryDirectory(prefix="vlcmsim-bench-") as state_dir:
         sim = start_simulator(args.scenario, time_scale=args.time_scale, state_dir=Path(state_dir))
         try:
-            report = run_load(sim.url, sim.verify, sim.username, sim.password, args.clients, args.duration,
-                              args.cycles_per_session, args.poll_interval)
-            counters = sim.admin_get("/sim/counters")
-            tasks = sim.admin_get("/sim/state")["tasks"]
+            report = run_load(sim, args.clients, args.duration, args.cycles_per_session, args.poll_interval)
+            counters = sim.counters()
+            tasks = sim.state()["tasks"]
         finally:
             sim.stop()
     print(f"scenario {args.scenario}, time scale {args.time_scale:g}")

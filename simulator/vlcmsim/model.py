@@ -11,6 +11,7 @@ uses the same string as its moid.
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from dataclasses import dataclass, field
@@ -225,6 +226,7 @@ class Counters:
     logins: dict[str, int] = field(default_factory=lambda: {"rest": 0, "soap": 0})
     logouts: dict[str, int] = field(default_factory=lambda: {"rest": 0, "soap": 0})
     calls: dict[str, int] = field(default_factory=dict)      # "<METHOD> <route>" -> count
+    soap_methods: dict[str, int] = field(default_factory=dict)  # SOAP method name -> count (all are POST /sdk)
     maintenance_host_seconds: float = 0.0                    # in scenario (unscaled) seconds
     evacuations: int = 0
     reboots: int = 0
@@ -258,11 +260,19 @@ class World:
         self.global_host_policies: dict[str, Any] = {}     # defaults/hosts/policies/apply
         self.faults: list[dict[str, Any]] = []
         self.counters = Counters()
+        # host phases as they end, for orderings in tests (/sim/events): bounded, oldest dropped first
+        self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
         self._next_id = 1000
         self.scenario_name = ""
         self.scenario_source: str | None = None    # path of the YAML file the world came from
         self.state_dir = ""
         self.images = ImageStore()              # drafts, offline depots, exported files, uploads
+
+    def record_phase(self, host: Host, phase: str, start: float, end: float) -> None:
+        """Note that `host` spent epoch seconds start..end in `phase` (download, evacuate, maintenance,
+        install, reboot)."""
+        with self.lock:
+            self.events.append({"host": host.id, "name": host.name, "phase": phase, "start": start, "end": end})
 
     def new_id(self, prefix: str) -> str:
         with self.lock:

@@ -46,8 +46,11 @@ converts the task result with the JSON-RPC converter: :func:`task_result` conver
 same value with the ``/api`` (``SWAGGER_REST``) converter, and :func:`task_error` does the
 same for a failed task's error.
 
-Nothing here loosens validation: required fields, enum values, union validators (e.g. a
-RUNNING task must carry ``progress``) and types are checked by the runtime as shipped.
+Nothing here loosens validation: required fields, union validators (e.g. a RUNNING task must
+carry ``progress``) and types are checked by the runtime as shipped. Two things the runtime
+deliberately lets through, for forward compatibility with newer servers, are reported by
+:func:`no_extra_fields` instead: fields the binding does not define, and enum values it does not
+declare (``ComplianceStatus('SORT_OF')`` converts without complaint).
 """
 
 from __future__ import annotations
@@ -311,15 +314,22 @@ def wait_task(client: VcenterApiClient, task: Task, timeout: float = 60.0,
 
 
 def no_extra_fields(value: Any, path: str = "result") -> list[str]:
-    """Paths of fields a reply carried that the 9.1.1.0 binding does not define.
+    """Paths of fields a reply carried that the 9.1.1.0 binding does not define, and of enum values
+    it does not declare.
 
-    The runtime keeps unknown fields as "extra fields" (a newer server may add some); for the
-    simulator any such field is invented, so tests assert this list is empty.
+    The runtime keeps unknown fields as "extra fields" and unknown enum values as enum instances
+    (a newer server may add both); for the simulator either is invented, so tests assert this list
+    is empty.
     """
+    from vmware.vapi.bindings.enum import Enum
     from vmware.vapi.bindings.struct import VapiStruct
 
     found: list[str] = []
-    if isinstance(value, VapiStruct):
+    if isinstance(value, Enum):
+        declared = {v for v in vars(type(value)).values() if isinstance(v, type(value))}
+        if value not in declared:
+            found.append(f"{path} = {str(value)!r}, not a {type(value).__name__} value")
+    elif isinstance(value, VapiStruct):
         extra = value._get_extra_fields() if hasattr(value, "_get_extra_fields") else {}
         found.extend(f"{path}.{name}" for name in (extra or {}))
         for name, item in vars(value).items():

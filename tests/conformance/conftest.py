@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from _sim import Ids, RunningSim, start_simulator
 from _vapi_client import VcenterApiClient
+from vlcmsim.testing import Ids, SimulatorHandle, start_simulator
 
 
 @pytest.fixture(scope="session")
-def sim_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
+def sim_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
     # time_scale 0.001: a 20-minute host remediation takes ~1 s.
-    sim = start_simulator(Path(tmp_path_factory.mktemp("vlcmsim-conformance")), "tiny", 0.001)
+    sim = start_simulator("tiny", time_scale=0.001, state_dir=tmp_path_factory.mktemp("vlcmsim-conformance"),
+                          require_ca=True)
     try:
         yield sim
     finally:
@@ -21,14 +21,14 @@ def sim_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim
 
 
 @pytest.fixture
-def sim(sim_process: RunningSim) -> RunningSim:
+def sim(sim_process: SimulatorHandle) -> SimulatorHandle:
     """The simulator, freshly reset to the tiny scenario (state, sessions, tasks, faults)."""
-    sim_process.admin("POST", "/sim/reset")
+    sim_process.reset()
     return sim_process
 
 
 @pytest.fixture
-def client(sim: RunningSim) -> Iterator[VcenterApiClient]:
+def client(sim: SimulatorHandle) -> Iterator[VcenterApiClient]:
     """A client logged in through the binding; logged out at the end."""
     c = VcenterApiClient(sim.url, sim.ca, sim.username, sim.password)
     try:
@@ -38,5 +38,5 @@ def client(sim: RunningSim) -> Iterator[VcenterApiClient]:
 
 
 @pytest.fixture
-def ids(sim: RunningSim) -> Ids:
-    return Ids(sim.admin("GET", "/sim/state"))
+def ids(sim: SimulatorHandle) -> Ids:
+    return sim.ids()

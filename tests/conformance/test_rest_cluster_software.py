@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _sim import Ids, RunningSim
 from _vapi_client import VcenterApiClient, no_extra_fields, task_error, task_result, wait_task
 from com.vmware.cis.task_client import Info as TaskInfo
 from com.vmware.cis.task_client import Status as TaskStatus
@@ -21,6 +20,7 @@ from com.vmware.esx.settings.clusters_client import Software
 from com.vmware.esx.settings_client import ClusterCompliance, ComplianceImpact, ComplianceStatus, StageStatus
 from com.vmware.vapi.std.errors_client import Error as VapiStdError
 from com.vmware.vapi.std.errors_client import InvalidArgument, NotAllowedInCurrentState, NotFound
+from vlcmsim.testing import Ids, SimulatorHandle
 
 DESIRED_BASE = "8.0.3-0.50.24585383"      # tiny.yml images.desired
 CURRENT_BASE = "8.0.3-0.35.24280767"      # tiny.yml images.current
@@ -130,6 +130,25 @@ def test_stage_only_the_given_hosts(client: VcenterApiClient, ids: Ids) -> None:
     assert compliance.hosts[ids.host[T2]].stage_status != StageStatus.STAGED
 
 
+def test_stage_result_with_a_skipped_host_parses_in_the_bindings(client: VcenterApiClient, ids: Ids) -> None:
+    """A host that is already compliant is SKIPPED by stage; the binding's StageStatus union says what a SKIPPED
+    status may carry (no progress), so the bindings, not a hand-written rule, judge the simulator's reply."""
+    cluster, t1, t2 = ids.cluster["Tiny-01"], ids.host[T1], ids.host[T2]
+    software = client.stub(Software)
+    info, seen = run(client, software.apply_task(cluster, Software.ApplySpec(accept_eula=True, hosts={t1})),
+                     timeout=120)
+    assert_succeeded(client, info, seen, "apply")
+    assert client.stub(Compliance).get(cluster).hosts[t1].status == ComplianceStatus.COMPLIANT
+    task = software.stage_task(cluster, Software.StageSpec())
+    info, seen = run(client, task)
+    assert_succeeded(client, info, seen, "stage")
+    result = task_result(task, info)                        # strict: types, enums, unions, required fields
+    assert isinstance(result, Software.StageResult) and no_extra_fields(result) == []
+    assert result.skipped_hosts == {t1} and result.successful_hosts == {t2} and result.failed_hosts == set()
+    assert result.host_status[t1].status == Software.StageStatus.Status.SKIPPED
+    assert result.host_status[t2].status == Software.StageStatus.Status.OK
+
+
 def test_check_reports_pre_checks(client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     scan(client, cluster)
@@ -170,7 +189,7 @@ def test_apply_with_invalid_hosts_or_commit_is_invalid_argument(client: VcenterA
         client.stub(Software).apply_task(cluster, Software.ApplySpec(accept_eula=True, commit="999999"))
 
 
-def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
+def test_apply_remediates_to_compliant(sim: SimulatorHandle, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     scan(client, cluster)
     impact = client.stub(ApplyImpact).get(cluster)
@@ -196,7 +215,7 @@ def test_apply_remediates_to_compliant(sim: RunningSim, client: VcenterApiClient
     assert compliance.status == ComplianceStatus.COMPLIANT
     assert compliance.compliant_hosts == {ids.host[T1], ids.host[T2]}
     assert all(h.base_image.current.version == DESIRED_BASE for h in compliance.hosts.values())
-    counters = sim.admin("GET", "/sim/counters")
+    counters = sim.counters()
     assert counters["reboots"] >= 2
 
 
@@ -220,15 +239,15 @@ def test_results_before_any_run_are_not_found(client: VcenterApiClient, ids: Ids
         assert err.value.messages
 
 
-def test_busy_cluster_is_not_allowed(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
+def test_busy_cluster_is_not_allowed(sim: SimulatorHandle, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
-    sim.admin("POST", "/sim/faults", {"type": "cluster_busy", "cluster": "Tiny-01"})
+    sim.add_faults({"type": "cluster_busy", "cluster": "Tiny-01"})
     with pytest.raises(NotAllowedInCurrentState) as err:
         client.stub(Software).apply_task(cluster, Software.ApplySpec(accept_eula=True))
     assert err.value.messages
     with pytest.raises(NotAllowedInCurrentState):
         client.stub(Software).stage_task(cluster, Software.StageSpec())
-    sim.admin("DELETE", "/sim/faults")
+    sim.clear_faults()
     scan(client, cluster)
 
 

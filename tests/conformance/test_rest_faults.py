@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from _sim import Ids, RunningSim
 from _vapi_client import VcenterApiClient, no_extra_fields, task_error, task_result, wait_task
 from com.vmware.cis.task_client import Status as TaskStatus
 from com.vmware.esx.settings.clusters.policies_client import Apply
@@ -13,30 +12,31 @@ from com.vmware.esx.settings.clusters.software_client import Compliance
 from com.vmware.esx.settings.clusters_client import Software
 from com.vmware.esx.settings_client import ComplianceStatus, StageStatus
 from com.vmware.vapi.std.errors_client import Error, ServiceUnavailable
+from vlcmsim.testing import Ids, SimulatorHandle
 
 COMPLIANCE_PATH = "/api/esx/settings/clusters/*/software/compliance"
 
 
-def test_503_is_service_unavailable_once(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
+def test_503_is_service_unavailable_once(sim: SimulatorHandle, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     wait_task(client, client.stub(Software).scan_task(cluster))
-    sim.admin("POST", "/sim/faults", {"type": "http_status", "status": 503, "retry_after": 1,
+    sim.add_faults({"type": "http_status", "status": 503, "retry_after": 1,
                                       "method": "GET", "path": COMPLIANCE_PATH, "count": 1})
     with pytest.raises(ServiceUnavailable):
         client.stub(Compliance).get(cluster)
     assert client.stub(Compliance).get(cluster).status == ComplianceStatus.NON_COMPLIANT
 
 
-def test_reset_connection_then_recovers(sim: RunningSim, client: VcenterApiClient, ids: Ids) -> None:
+def test_reset_connection_then_recovers(sim: SimulatorHandle, client: VcenterApiClient, ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     wait_task(client, client.stub(Software).scan_task(cluster))
-    sim.admin("POST", "/sim/faults", {"type": "reset_connection", "method": "GET", "path": COMPLIANCE_PATH})
+    sim.add_faults({"type": "reset_connection", "method": "GET", "path": COMPLIANCE_PATH})
     with pytest.raises(requests.exceptions.ConnectionError):
         client.stub(Compliance).get(cluster)
     assert client.stub(Compliance).get(cluster).status == ComplianceStatus.NON_COMPLIANT
 
 
-def test_failed_apply_task_has_a_typed_error_and_leaves_host_staged(sim: RunningSim, client: VcenterApiClient,
+def test_failed_apply_task_has_a_typed_error_and_leaves_host_staged(sim: SimulatorHandle, client: VcenterApiClient,
                                                                     ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     t1 = ids.host["esxi-t1.lab.local"]
@@ -44,7 +44,7 @@ def test_failed_apply_task_has_a_typed_error_and_leaves_host_staged(sim: Running
     client.stub(Apply).set(cluster, Apply.ConfiguredPolicySpec(
         failure_action=Apply.FailureAction(action=Apply.FailureAction.Action.FAIL)))
     wait_task(client, software.scan_task(cluster))
-    sim.admin("POST", "/sim/faults", {"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "install"})
+    sim.add_faults({"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "install"})
     task = software.apply_task(cluster, Software.ApplySpec(accept_eula=True, hosts={t1}))
     info = wait_task(client, task, timeout=120)
     # The seeds do not say whether vCenter ends such a task FAILED (with an error) or SUCCEEDED
@@ -71,7 +71,7 @@ def test_failed_apply_task_has_a_typed_error_and_leaves_host_staged(sim: Running
     assert host.stage_status == StageStatus.STAGED
 
 
-def test_retried_host_failure_is_reported_and_then_succeeds(sim: RunningSim, client: VcenterApiClient,
+def test_retried_host_failure_is_reported_and_then_succeeds(sim: SimulatorHandle, client: VcenterApiClient,
                                                             ids: Ids) -> None:
     cluster = ids.cluster["Tiny-01"]
     t1 = ids.host["esxi-t1.lab.local"]
@@ -80,7 +80,7 @@ def test_retried_host_failure_is_reported_and_then_succeeds(sim: RunningSim, cli
         failure_action=Apply.FailureAction(action=Apply.FailureAction.Action.RETRY, retry_delay=60,
                                            retry_count=2)))
     wait_task(client, software.scan_task(cluster))
-    sim.admin("POST", "/sim/faults", {"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "install",
+    sim.add_faults({"type": "host_fail", "host": "esxi-t1.lab.local", "phase": "install",
                                       "count": 1})
     task = software.apply_task(cluster, Software.ApplySpec(accept_eula=True, hosts={t1}))
     info = wait_task(client, task, timeout=120)

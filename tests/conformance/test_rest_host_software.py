@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _sim import Ids
 from _vapi_client import VcenterApiClient, no_extra_fields, task_error, task_result, wait_task
 from com.vmware.cis.task_client import Info as TaskInfo
 from com.vmware.cis.task_client import Status as TaskStatus
@@ -20,6 +19,7 @@ from com.vmware.esx.settings.hosts_client import Software
 from com.vmware.esx.settings_client import ComplianceStatus, HostCompliance, StageStatus
 from com.vmware.vapi.std.errors_client import Error as VapiStdError
 from com.vmware.vapi.std.errors_client import NotFound
+from vlcmsim.testing import Ids
 
 DESIRED_BASE = "8.0.3-0.50.24585383"
 CURRENT_BASE = "8.0.3-0.35.24280767"

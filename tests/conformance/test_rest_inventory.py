@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _sim import Ids, RunningSim
 from _vapi_client import VcenterApiClient, no_extra_fields
 from com.vmware.vcenter.vm_client import Power
 from com.vmware.vcenter_client import VM, Cluster, Datacenter, Host
+from vlcmsim.testing import Ids, SimulatorHandle
 
 
 def test_datacenter_list(client: VcenterApiClient, ids: Ids) -> None:
@@ -51,8 +51,8 @@ def test_host_list(client: VcenterApiClient, ids: Ids) -> None:
     assert disconnected == []
 
 
-def test_host_list_follows_a_disconnect(client: VcenterApiClient, sim: RunningSim, ids: Ids) -> None:
-    sim.admin("POST", "/sim/faults", {"type": "host_disconnect", "host": "esxi-t2.lab.local"})
+def test_host_list_follows_a_disconnect(client: VcenterApiClient, sim: SimulatorHandle, ids: Ids) -> None:
+    sim.add_faults({"type": "host_disconnect", "host": "esxi-t2.lab.local"})
     stub = client.stub(Host)
     disconnected = stub.list(Host.FilterSpec(connection_states={Host.ConnectionState.DISCONNECTED}))
     assert [h.host for h in disconnected] == [ids.host["esxi-t2.lab.local"]]

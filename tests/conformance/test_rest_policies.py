@@ -4,7 +4,6 @@ enablement/software get for both; through the generated stubs."""
 from __future__ import annotations
 
 import pytest
-from _sim import Ids
 from _vapi_client import VcenterApiClient, no_extra_fields
 from com.vmware.esx.settings.clusters import enablement_client as cluster_enablement
 from com.vmware.esx.settings.clusters import policies_client as cluster_policies
@@ -18,6 +17,7 @@ from com.vmware.esx.settings.hosts import policies_client as host_policies
 from com.vmware.esx.settings.hosts.policies import apply_client as host_effective
 from com.vmware.esx.settings_client import ClusterLivePatchAction, ClusterSoftwarePolicySpec
 from com.vmware.vapi.std.errors_client import InvalidArgument, NotFound
+from vlcmsim.testing import Ids
 
 ClusterApply = cluster_policies.Apply
 DefaultApply = default_policies.Apply
@@ -80,12 +80,16 @@ def test_defaults_flow_into_cluster_effective(client: VcenterApiClient, ids: Ids
 
 
 def test_invalid_policy_is_invalid_argument(client: VcenterApiClient, ids: Ids) -> None:
+    stub, cluster = client.stub(ClusterApply), ids.cluster["Tiny-01"]
+    stub.set(cluster, ClusterApply.ConfiguredPolicySpec(enable_quick_boot=True))
+    before = stub.get(cluster)
     bad = ClusterApply.ConfiguredPolicySpec(
         failure_action=ClusterApply.FailureAction(action=ClusterApply.FailureAction.Action.RETRY,
                                                   retry_delay=-5, retry_count=-1))
     with pytest.raises(InvalidArgument) as err:
-        client.stub(ClusterApply).set(ids.cluster["Tiny-01"], bad)
+        stub.set(cluster, bad)
     assert err.value.messages
+    assert stub.get(cluster) == before          # re-read: the rejected set changed nothing
 
 
 def test_host_policy_set_get_effective(client: VcenterApiClient, ids: Ids) -> None:
@@ -127,9 +131,11 @@ def test_91_only_policy_field_is_refused_by_an_80u3_server(client: VcenterApiCli
     # tiny is vCenter 8.0.3: software_policy_spec (live_patch_action) exists from 9.1 on
     spec = ClusterApply.ConfiguredPolicySpec(software_policy_spec=ClusterSoftwarePolicySpec(
         live_patch_action=ClusterLivePatchAction(live_patch_mode=ClusterLivePatchAction.LivePatchMode.AUTO_LIVE_PATCH)))
+    before = client.stub(ClusterApply).get(ids.cluster["Tiny-01"])
     with pytest.raises(InvalidArgument):
         client.stub(ClusterApply).set(ids.cluster["Tiny-01"], spec)
-    assert client.stub(ClusterApply).get(ids.cluster["Tiny-01"]).software_policy_spec is None
+    after = client.stub(ClusterApply).get(ids.cluster["Tiny-01"])
+    assert after == before and after.software_policy_spec is None
 
 
 def test_policies_of_unknown_objects_are_not_found(client: VcenterApiClient) -> None:

@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from _sim import RunningSim
 from _vapi_client import VcenterApiClient
 from com.vmware.vcenter_client import VM, Cluster, Datacenter, Host
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
+from vlcmsim.testing import SimulatorHandle
 
 
 @pytest.fixture
-def soap(sim: RunningSim) -> Iterator[vim.ServiceInstance]:
+def soap(sim: SimulatorHandle) -> Iterator[vim.ServiceInstance]:
     parts = urlsplit(sim.url)
     context = ssl.create_default_context(cafile=sim.ca)
     si = SmartConnect(host=parts.hostname, port=parts.port, user=sim.username, pwd=sim.password,
@@ -35,7 +35,7 @@ def _moids(si: vim.ServiceInstance, kind: type) -> dict[str, str]:
         view.Destroy()
 
 
-def test_rest_ids_are_soap_moids(sim: RunningSim, client: VcenterApiClient, soap: vim.ServiceInstance) -> None:
+def test_rest_ids_are_soap_moids(sim: SimulatorHandle, client: VcenterApiClient, soap: vim.ServiceInstance) -> None:
     rest_hosts = {h.host: h.name for h in client.stub(Host).list()}
     assert rest_hosts and rest_hosts == _moids(soap, vim.HostSystem)
     rest_clusters = {c.cluster: c.name for c in client.stub(Cluster).list()}
@@ -44,5 +44,5 @@ def test_rest_ids_are_soap_moids(sim: RunningSim, client: VcenterApiClient, soap
     assert rest_vms and rest_vms == _moids(soap, vim.VirtualMachine)
     rest_dcs = {d.datacenter: d.name for d in client.stub(Datacenter).list()}
     assert rest_dcs and rest_dcs == _moids(soap, vim.Datacenter)
-    live = sim.admin("GET", "/sim/counters")["live_sessions"]
+    live = sim.counters()["live_sessions"]
     assert live == {"rest": 1, "soap": 1}

@@ -6,35 +6,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib import resources
-from pathlib import Path
 
 import pytest
 import yaml
-from _sim import Ids, RunningSim, start_simulator
 from _vapi_client import VcenterApiClient, no_extra_fields
 from com.vmware.esx.settings.clusters.policies import apply_client as cluster_effective
 from com.vmware.esx.settings.clusters.policies_client import Apply
 from com.vmware.esx.settings_client import ClusterLivePatchAction, ClusterSoftwarePolicySpec
+from vlcmsim.testing import SimulatorHandle, start_simulator
 
 
 @pytest.fixture(scope="module")
-def sim91(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
+def sim91(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
     base = tmp_path_factory.mktemp("vlcmsim-91")
     scenario = yaml.safe_load(resources.files("vlcmsim").joinpath("scenarios/tiny.yml").read_text())
     scenario["name"] = "tiny-91"
     scenario["vcenter"] = {"version": "9.1.0", "build": scenario["vcenter"].get("build", "24022515")}
     path = base / "tiny-91.yml"
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
-    sim = start_simulator(Path(base / "state"), str(path), 0.001)
+    sim = start_simulator(str(path), time_scale=0.001, state_dir=base / "state", require_ca=True)
     try:
         yield sim
     finally:
         sim.stop()
 
 
-def test_live_patch_policy_round_trips_on_91(sim91: RunningSim) -> None:
-    cluster = Ids(sim91.admin("GET", "/sim/state")).cluster["Tiny-01"]
-    assert sim91.admin("GET", "/sim/state")["vcenter"]["version"] == "9.1.0"
+def test_live_patch_policy_round_trips_on_91(sim91: SimulatorHandle) -> None:
+    cluster = sim91.ids().cluster["Tiny-01"]
+    assert sim91.state()["vcenter"]["version"] == "9.1.0"
     with VcenterApiClient(sim91.url, sim91.ca, sim91.username, sim91.password) as client:
         spec = Apply.ConfiguredPolicySpec(software_policy_spec=ClusterSoftwarePolicySpec(
             live_patch_action=ClusterLivePatchAction(

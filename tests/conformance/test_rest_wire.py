@@ -4,11 +4,11 @@ application/json, errors carry the vAPI error body, 204 replies are empty."""
 from __future__ import annotations
 
 import requests
-from _sim import Ids, RunningSim
 from _vapi_client import SESSION_HEADER
+from vlcmsim.testing import Ids, SimulatorHandle
 
 
-def _session(sim: RunningSim) -> requests.Session:
+def _session(sim: SimulatorHandle) -> requests.Session:
     http = requests.Session()
     http.trust_env = False
     http.verify = sim.ca
@@ -18,7 +18,7 @@ def _session(sim: RunningSim) -> requests.Session:
     return http
 
 
-def test_json_replies_are_labelled_json(sim: RunningSim, ids: Ids) -> None:
+def test_json_replies_are_labelled_json(sim: SimulatorHandle, ids: Ids) -> None:
     http = _session(sim)
     cluster, host = ids.cluster["Tiny-01"], ids.host["esxi-ts.lab.local"]
     paths = ["/api/session", "/api/vcenter/datacenter", "/api/vcenter/cluster", "/api/vcenter/host",
@@ -34,7 +34,7 @@ def test_json_replies_are_labelled_json(sim: RunningSim, ids: Ids) -> None:
     http.delete(sim.url + "/api/session", timeout=30)
 
 
-def test_error_bodies_are_vapi_errors(sim: RunningSim) -> None:
+def test_error_bodies_are_vapi_errors(sim: SimulatorHandle) -> None:
     http = _session(sim)
     cases = [
         (http.get, "/api/esx/settings/clusters/domain-c999999/software/compliance", 404, "NOT_FOUND"),
@@ -50,7 +50,7 @@ def test_error_bodies_are_vapi_errors(sim: RunningSim) -> None:
     http.delete(sim.url + "/api/session", timeout=30)
 
 
-def test_no_content_replies_are_empty(sim: RunningSim) -> None:
+def test_no_content_replies_are_empty(sim: SimulatorHandle) -> None:
     http = _session(sim)
     response = http.delete(sim.url + "/api/session", timeout=30)
     assert response.status_code == 204

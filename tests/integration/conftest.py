@@ -9,21 +9,25 @@
   ``playbook`` is YAML text (a task list or whole plays) or a path; with ``connection`` the
   simulator's VMWARE_* variables are set. Returns a ``PlaybookResult`` (rc, stdout, stderr, task(name)).
 - ``counters``: a callable returning ``GET /sim/counters``.
+
+``sim`` is ``vlcmsim.testing.SimulatorHandle``, the client every suite and benchmark shares: ``state()``,
+``counters()``, ``calls(key)``, ``events()``, ``add_faults()``, ``faults()``, ``mutating_calls(since=)``,
+``env()``, ``session()``.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .harness import PlaybookResult, PlaybookRunner, Simulator, collections_tree, start_simulator
+pytest.importorskip("vlcmsim.testing", reason="vlcmsim is not installed (pip install -e simulator)")
 
-if shutil.which("vlcmsim") is None and not (Path(__file__).parents[2] / ".venv" / "bin" / "vlcmsim").exists():
-    pytest.skip("vlcmsim is not installed (pip install -e simulator)", allow_module_level=True)
+from vlcmsim.testing import SimulatorHandle  # noqa: E402
+
+from .harness import PlaybookResult, PlaybookRunner, collections_tree, start_simulator  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +36,7 @@ def collections_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sim_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+def sim_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
     scenario = getattr(request.module, "SIM_SCENARIO", "tiny")
     time_scale = getattr(request.module, "SIM_TIME_SCALE", 0.002)
     server = start_simulator(tmp_path_factory.mktemp("vlcmsim"), scenario=scenario, time_scale=time_scale)
@@ -43,7 +47,7 @@ def sim_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def sim(sim_server: Simulator, request: pytest.FixtureRequest) -> Iterator[Simulator]:
+def sim(sim_server: SimulatorHandle, request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
     sim_server.reset()
     yield sim_server
     live = sim_server.wait_sessions_closed()
@@ -54,12 +58,12 @@ def sim(sim_server: Simulator, request: pytest.FixtureRequest) -> Iterator[Simul
 
 
 @pytest.fixture
-def counters(sim: Simulator) -> Callable[[], dict[str, Any]]:
+def counters(sim: SimulatorHandle) -> Callable[[], dict[str, Any]]:
     return sim.counters
 
 
 @pytest.fixture
-def run_playbook(sim: Simulator, collections_path: Path, tmp_path: Path) -> Callable[..., PlaybookResult]:
+def run_playbook(sim: SimulatorHandle, collections_path: Path, tmp_path: Path) -> Callable[..., PlaybookResult]:
     runner = PlaybookRunner(tmp_path, collections_path)
 
     def run(playbook: str | Path, *, env: dict[str, str] | None = None, connection: bool = True,

@@ -9,129 +9,42 @@ Reusable by every module's tests (see tests/integration/conftest.py for the fixt
         assert result.ok and result.task("check")["status"] == "COMPLIANT"
         assert sim.counters()["live_sessions"]["rest"] == 0
 
-The simulator is started with its test helper ``vlcmsim.testing.start_simulator`` (CLI on port 0,
-``DIR/server.json``); only these tests import it, never the collection.
+The simulator and its client are ``vlcmsim.testing`` (``start_simulator`` -> ``SimulatorHandle``: CLI on
+port 0, ``DIR/server.json``, the /sim admin API, the VMWARE_* environment); only tests import it, never
+the collection.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
+from vlcmsim.testing import SimulatorError, SimulatorHandle
+from vlcmsim.testing import start_simulator as _start
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
 
-class SimError(RuntimeError):
-    pass
-
-
-@dataclass
-class Simulator:
-    """A running vlcmsim: connection facts from server.json and its /sim admin API."""
-
-    url: str
-    host: str
-    port: int
-    username: str
-    password: str
-    ca: str
-    state_dir: Path
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    def _admin(self, method: str, path: str, body: Any = None) -> Any:
-        response = requests.request(method, f"{self.url}/sim/{path.lstrip('/')}", json=body, verify=self.ca,
-                                    timeout=30)
-        if response.status_code >= 400:
-            raise SimError(f"{method} /sim/{path} -> {response.status_code}: {response.text[:300]}")
-        return response.json() if response.content else None
-
-    def counters(self) -> dict[str, Any]:
-        return self._admin("GET", "counters")
-
-    def state(self) -> dict[str, Any]:
-        return self._admin("GET", "state")
-
-    def reset(self) -> None:
-        self._admin("POST", "reset")
-
-    def add_faults(self, faults: dict[str, Any] | list[dict[str, Any]]) -> Any:
-        return self._admin("POST", "faults", faults)
-
-    def faults(self) -> Any:
-        return self._admin("GET", "faults")
-
-    def clear_faults(self) -> None:
-        self._admin("DELETE", "faults")
-
-    def calls(self, key: str) -> int:
-        """How often an endpoint was called, e.g. ``"POST /api/esx/settings/clusters/{cluster}/software?action=scan"``."""
-        return int(self.counters().get("calls", {}).get(key, 0))
-
-    def wait_sessions_closed(self, timeout: float = 5.0) -> dict[str, int]:
-        """Live sessions after the last run (a logout may land a moment after ansible-playbook returns)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            live = self.counters()["live_sessions"]
-            if (live.get("rest", 0) == 0 and live.get("soap", 0) == 0) or time.monotonic() > deadline:
-                return live
-            time.sleep(0.1)
-
-    def env(self, *, ca: bool = True) -> dict[str, str]:
-        """The VMWARE_* variables AWX's VMware credential would inject (plus VMWARE_CA_PATH)."""
-        env = {"VMWARE_HOST": self.host, "VMWARE_PORT": str(self.port), "VMWARE_USER": self.username,
-               "VMWARE_PASSWORD": self.password}
-        if ca:
-            env["VMWARE_CA_PATH"] = self.ca
-        return env
-
-    def stop(self) -> None:
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            handle.stop()
-            return
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+# The simulator client is vlcmsim's own (one for every suite and benchmark); these names stay for the tests
+# that import them from here.
+Simulator = SimulatorHandle
+SimError = SimulatorError
 
 
 def start_simulator(state_dir: Path, *, scenario: str = "tiny", time_scale: float = 0.002,
-                    startup_timeout: float = 60.0, extra_args: list[str] | None = None) -> Simulator:
-    """Start vlcmsim on 127.0.0.1 and a free port with the simulator's own test helper.
-
-    Only test code touches ``vlcmsim`` (its documented ``vlcmsim.testing.start_simulator``); the
-    collection never imports it.
-    """
-    from vlcmsim.testing import start_simulator as _start
-
-    handle = _start(scenario, time_scale=time_scale, state_dir=state_dir, port=0,
-                    extra_args=list(extra_args or []), startup_timeout=startup_timeout)
-    info = handle.info
-    if not info.get("ca"):
-        handle.stop()
-        raise SimError("vlcmsim started without HTTPS (no CA in server.json); the tests need HTTPS")
-    sim = Simulator(url=info["url"].rstrip("/"), host=info["host"], port=int(info["port"]),
-                    username=info["username"], password=info["password"], ca=info["ca"],
-                    state_dir=Path(state_dir), process=handle.process)
-    sim._handle = handle  # type: ignore[attr-defined]  # stop() below also closes the helper's session
-    return sim
+                    startup_timeout: float = 60.0, extra_args: list[str] | None = None) -> SimulatorHandle:
+    """vlcmsim on 127.0.0.1 and a free port, HTTPS with its CA (``vlcmsim.testing.start_simulator``)."""
+    return _start(scenario, time_scale=time_scale, state_dir=state_dir, extra_args=extra_args or (),
+                  startup_timeout=startup_timeout, require_ca=True)
 
 
 def collections_tree(root: Path) -> Path:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vlcmsim.testing import SimulatorHandle
 
-from .harness import REPO, VENV_BIN, Simulator, start_simulator
+from .harness import REPO, VENV_BIN, start_simulator
 
 ansible_runner = pytest.importorskip("ansible_runner")
 
@@ -37,7 +38,7 @@ AWX_VMWARE_KEYS = ("VMWARE_HOST", "VMWARE_USER", "VMWARE_PASSWORD", "VMWARE_VALI
 
 
 @pytest.fixture(scope="module")
-def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
     """This module's simulator: the demo scenario with a password no other file can contain by chance."""
     server = start_simulator(tmp_path_factory.mktemp("vlcmsim"), scenario=SIM_SCENARIO, time_scale=0.002,
                              extra_args=["--password", PASSWORD])
@@ -45,12 +46,6 @@ def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
         yield server
     finally:
         server.stop()
-
-
-def credential_env(sim: Simulator) -> dict[str, str]:
-    """AWX's VMware credential injection (host, user, password, validate_certs) + our port and CA path."""
-    return {"VMWARE_HOST": sim.host, "VMWARE_USER": sim.username, "VMWARE_PASSWORD": sim.password,
-            "VMWARE_VALIDATE_CERTS": "True", "VMWARE_PORT": str(sim.port), "VMWARE_CA_PATH": sim.ca}
 
 
 def private_data_dir(root: Path) -> Path:
@@ -61,14 +56,15 @@ def private_data_dir(root: Path) -> Path:
     return root
 
 
-def run_job(sim: Simulator, pdd: Path, collections_path: Path, monkeypatch: pytest.MonkeyPatch, *,
+def run_job(sim: SimulatorHandle, pdd: Path, collections_path: Path, monkeypatch: pytest.MonkeyPatch, *,
             extravars: dict[str, Any] | None = None, suppress_env_files: bool = True) -> Any:
     # runner starts from os.environ: nothing of ours may come from there, only from envvars
     for key in list(os.environ):
         if key.startswith(("VMWARE_", "ANSIBLE_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    envvars = credential_env(sim)
+    envvars = sim.env()   # AWX's VMware credential injection + our port and CA path
+    assert set(AWX_VMWARE_KEYS) <= set(envvars)
     envvars.update({
         "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,

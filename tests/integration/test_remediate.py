@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
+
 SIM_SCENARIO = "tiny"
 CLUSTER = "Tiny-01"
 T1, T2 = "esxi-t1.lab.local", "esxi-t2.lab.local"
@@ -22,9 +26,9 @@ def desired(sim):
     return {c["name"]: c for c in sim.state()["clusters"]}[CLUSTER]["desired_image"]
 
 
-def mutating_calls(counters):
-    return {k: v for k, v in counters["calls"].items()
-            if not k.startswith("GET ") and k not in ("POST /api/session", "DELETE /api/session")}
+def seconds(start, end):
+    return (datetime.fromisoformat(end.replace("Z", "+00:00")) -
+            datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
 
 
 def test_remediate_cluster_then_second_run_makes_no_mutating_call(sim, run_playbook, counters):
@@ -47,6 +51,24 @@ def test_remediate_cluster_then_second_run_makes_no_mutating_call(sim, run_playb
         assert rows[name]["after"]["base_image"] == target != rows[name]["before"]["base_image"]
         assert rows[name]["maintenance_seconds"] > 0
     assert out["maintenance_host_seconds"] == round(sum(rows[n]["maintenance_seconds"] for n in (T1, T2)), 3)
+    # What the figure is: each host's vLCM apply window (last-apply-result start_time..end_time, wall seconds),
+    # which holds the evacuation, entering, the time in maintenance mode, and exiting. So it contains what the
+    # simulator counted as maintenance mode (/sim/counters, scenario seconds = wall / time scale), host by host.
+    http = sim.session()
+    report = http.get(f"{sim.url}/api/esx/settings/clusters/{out['target']['id']}/software/reports/last-apply-result",
+                      timeout=30).json()
+    http.delete(f"{sim.url}/api/session", timeout=30)
+    ids = sim.ids().host
+    for name in (T1, T2):
+        status = report["host_status"][ids[name]]
+        assert rows[name]["maintenance_seconds"] == pytest.approx(seconds(status["start_time"], status["end_time"]),
+                                                                  abs=1e-3)
+    in_maintenance = {e["name"]: e["end"] - e["start"] for e in sim.events() if e["phase"] == "maintenance"}
+    assert sorted(in_maintenance) == [T1, T2]
+    for name in (T1, T2):
+        assert rows[name]["maintenance_seconds"] > in_maintenance[name]
+    time_scale = sim.state()["time_scale"]
+    assert out["maintenance_host_seconds"] > counters()["maintenance_host_seconds"] * time_scale > 0
     state = hosts_by_name(sim)
     for name in (T1, T2):
         assert state[name]["compliance_status"] == "COMPLIANT" and not state[name]["in_maintenance"]
@@ -65,7 +87,7 @@ def test_remediate_cluster_then_second_run_makes_no_mutating_call(sim, run_playb
     out2 = again.task("again")
     assert out2["changed"] is False and out2["successful_hosts"] == []
     assert sorted(s["name"] for s in out2["skipped_hosts"]) == [T1, T2]
-    assert mutating_calls(counters()) == mutating_calls(first)   # not one more POST/PUT/PATCH/DELETE
+    assert sim.mutating_calls(since=first) == {}                   # not one more POST/PUT/PATCH/DELETE
 
 
 def test_check_mode_runs_only_the_precheck_and_shows_impact_and_diff(sim, run_playbook, counters):
@@ -132,7 +154,7 @@ def test_host_failing_mid_apply_is_named_left_staged_and_rerun_converges_without
     blocked_msg = blocked.task("rerun_all")["msg"]
     assert "pre-check" in blocked_msg and "nothing was changed" in blocked_msg
     assert f"host {T2}" in blocked_msg and "cannot enter maintenance mode" in blocked_msg
-    assert mutating_calls(counters()) == {**mutating_calls(staged), CHECK: staged["calls"][CHECK] + 1}
+    assert sim.mutating_calls(since=staged) == {CHECK: 1}          # the pre-check, nothing else
 
     # resume the host vLCM left in maintenance mode, then the cluster: no staging, no download again
     rerun = run_playbook(f"""
@@ -237,7 +259,7 @@ def test_accept_eula_false_is_refused_before_any_call(sim, run_playbook, counter
     """)
     assert not result.ok
     assert "accept_eula must be true" in result.task("no_eula")["msg"]
-    assert counters()["logins"]["rest"] == 0
+    assert counters()["logins"]["rest"] == 0 and sim.mutating_calls() == {}
 
 
 def test_unavailable_host_stops_the_cluster_run_before_any_change(sim, run_playbook, counters):
@@ -253,7 +275,8 @@ def test_unavailable_host_stops_the_cluster_run_before_any_change(sim, run_playb
     assert f"host '{T2}': compliance is unavailable" in failed["msg"] and "nothing was changed" in failed["msg"]
     assert "leave them out with the hosts option" in failed["msg"]
     assert failed["blocked_hosts"] == [T2]
-    assert mutating_calls(counters()) == {f"POST {C}?action=scan": 1}   # the scan of unknown compliance only
+    assert sim.mutating_calls() == {}                                   # nothing changed vCenter ...
+    assert sim.calls(f"POST {C}?action=scan") == 1                      # ... the scan of unknown compliance only
     assert not any(h["in_maintenance"] or h["staged_commit"] for h in hosts_by_name(sim).values())
 
 

@@ -134,6 +134,19 @@ def test_standalone_host_and_global_defaults(sim, run_playbook, counters):
     assert "disable_hac" in bad["msg"] and "standalone host" in bad["msg"]
     calls = counters()["calls"]
     assert calls.get(PUT_HOST) == 1 and calls.get(PUT_DEFAULTS) == 1 and calls.get(PUT_CLUSTER) == 1
+    # the rejected set left the host's policy as the first task wrote it: read it back from vCenter
+    assert host_policies(sim, STANDALONE) == host["policy"]
+
+
+def host_policies(sim, name):
+    """The host's configured apply policy as vCenter returns it (GET .../hosts/{host}/policies/apply)."""
+    http = sim.session()
+    try:
+        r = http.get(f"{sim.url}/api/esx/settings/hosts/{sim.ids().host[name]}/policies/apply", timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+    finally:
+        http.delete(f"{sim.url}/api/session", timeout=30)
 
 
 def test_live_patch_mode_on_80u3_is_a_clear_error_before_any_put(sim, run_playbook, counters):
@@ -146,6 +159,5 @@ def test_live_patch_mode_on_80u3_is_a_clear_error_before_any_put(sim, run_playbo
     assert not result.ok
     msg = result.task("live")["msg"]
     assert "live_patch_mode needs vCenter Server 9.1" in msg and "8.0.3" in msg and "enforce_quick_patch" in msg
-    calls = counters()["calls"]
-    assert not any(k.startswith("PUT ") for k in calls)
-    assert cluster_policies(sim) == {}
+    assert sim.mutating_calls() == {}
+    assert cluster_policies(sim) == {}                       # re-read: nothing was written

@@ -20,11 +20,6 @@ CLUSTER = "Tiny-01"
 T1 = "esxi-t1.lab.local"
 
 
-def mutating_calls(counters):
-    return {k: v for k, v in counters["calls"].items()
-            if not k.startswith("GET ") and k not in ("POST /api/session", "DELETE /api/session")}
-
-
 def run_module(run_playbook, module, args, extra=None):
     result = run_playbook(f"""
         - name: act
@@ -46,7 +41,7 @@ def test_policy_with_an_empty_or_null_target_writes_nothing(sim, run_playbook, c
     result, out = run_module(run_playbook, "remediation_policy", args)
     assert not result.ok and result.status("act") == "failed", out
     assert text in out["msg"] and out.get("option") == option and out["changed"] is False, out
-    assert mutating_calls(counters()) == {}
+    assert sim.mutating_calls() == {}
     assert counters()["logins"]["rest"] == 0          # refused before the first call to vCenter
     assert {c["name"]: c["policies"] for c in sim.state()["clusters"]} == before
 
@@ -64,14 +59,14 @@ def test_empty_host_lists_and_names_never_mean_everything(sim, run_playbook, cou
     result, out = run_module(run_playbook, module, args, extra=["--check"] if module == "remediate" else None)
     assert not result.ok and text in out["msg"] and out.get("option") == option, out
     assert "unexpected error" not in out["msg"]
-    assert counters()["logins"]["rest"] == 0 and mutating_calls(counters()) == {}
+    assert counters()["logins"]["rest"] == 0 and sim.mutating_calls() == {}
 
 
 @pytest.mark.parametrize("value", [-1, 0])
 def test_a_wait_timeout_that_cannot_be_waited_is_refused_before_the_stage(sim, run_playbook, counters, value):
     result, out = run_module(run_playbook, "stage", {"cluster": CLUSTER, "hosts": [T1], "wait_timeout": value})
     assert not result.ok and out["msg"].startswith(f"wait_timeout must be a positive number of seconds (got {value})")
-    assert mutating_calls(counters()) == {} and counters()["downloads"] == 0
+    assert sim.mutating_calls() == {} and counters()["downloads"] == 0
     assert {h["name"]: h["staged_commit"] for h in sim.state()["hosts"]}[T1] is None
 
 

@@ -43,6 +43,7 @@ def test_untrusted_certificate_is_refused_with_a_fix(sim, soap_module):
     params = _rest.ConnectionParams(sim.host, sim.username, sim.password, port=sim.port)
     with pytest.raises(TLSVerificationError, match="ca_path"):
         _soap.SoapClient(params).content()
+    assert sim.mutating_calls() == {} and sim.counters()["logins"]["soap"] == 0
 
 
 def test_wrong_password_is_authentication_error(sim, soap_module):
@@ -53,3 +54,4 @@ def test_wrong_password_is_authentication_error(sim, soap_module):
     with pytest.raises(AuthenticationError) as err:
         _soap.SoapClient(params).content()
     assert "nope-nope" not in str(err.value)
+    assert sim.mutating_calls() == {} and sim.counters()["logins"]["soap"] == 0

@@ -45,15 +45,21 @@ def test_stage_whole_cluster_unknown_compliance_scanned_first_firmware_not_fatal
 
 
 def test_second_run_is_unchanged_and_stages_nothing(sim, run_playbook):
-    result = run_playbook(f"""
+    first = run_playbook(f"""
         - name: first
           vsphere.lifecycle.stage:
             cluster: {CLUSTER}
+    """)
+    assert first.ok, first.output
+    after_first = sim.counters()
+    result = run_playbook(f"""
         - name: second
           vsphere.lifecycle.stage:
             cluster: {CLUSTER}
     """)
     assert result.ok, result.output
+    assert sim.mutating_calls(since=after_first) == {}       # no POST/PUT/PATCH/DELETE at all, not only no stage
+    assert sim.calls(SCAN) == 1                               # and the report was read, not refreshed
     second = result.task("second")
     assert second["changed"] is False and second["staged_hosts"] == [] and second["scanned_hosts"] == []
     reasons = {s["name"]: s["reason"] for s in second["skipped_hosts"]}
@@ -150,6 +156,7 @@ def test_unknown_cluster_fails_clearly(sim, run_playbook):
     out = result.task("bad")
     assert "cluster 'Nope-01' not found" in out["msg"] and "Tiny-01" in out["msg"]
     assert "Traceback" not in result.output
+    assert sim.mutating_calls() == {} and sim.calls(SCAN) == 0
 
 
 def test_a_failed_download_fails_the_task_naming_the_host(sim, run_playbook):

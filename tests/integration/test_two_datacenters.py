@@ -51,6 +51,7 @@ def test_cluster_name_in_two_datacenters_asks_for_datacenter(sim, run_playbook):
     msg = result.task("check")["msg"]
     assert f"'{CLUSTER}'" in msg and "datacenter" in msg and "DC1" in msg and "DC2" in msg, msg
     assert sim.counters()["calls"].get("POST /api/esx/settings/clusters/{cluster}/software?action=scan", 0) == 0
+    assert sim.mutating_calls() == {}
 
 
 def test_datacenter_picks_the_cluster(sim, run_playbook):

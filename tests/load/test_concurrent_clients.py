@@ -35,10 +35,9 @@ def test_fifty_clients_for_thirty_seconds(tmp_path: Path) -> None:
     bench = _load_generator()
     sim = start_simulator("demo", time_scale=0.001, state_dir=tmp_path / "sim")
     try:
-        report = bench.run_load(sim.url, sim.verify, sim.username, sim.password, clients=CLIENTS,
-                                duration=DURATION)
-        counters = sim.admin_get("/sim/counters")
-        tasks = {t["id"]: t for t in sim.admin_get("/sim/state")["tasks"]}
+        report = bench.run_load(sim, clients=CLIENTS, duration=DURATION)
+        counters = sim.counters()
+        tasks = {t["id"]: t for t in sim.state()["tasks"]}
     finally:
         sim.stop()
     print(bench.format_report(report))

@@ -17,7 +17,8 @@ TIME_SCALE = 0.0005
 
 
 class Api:
-    """A logged-in /api client against one simulator, plus admin helpers and id lookups."""
+    """A logged-in /api client against one simulator, with id lookups; ``sim`` is the shared simulator
+    client (vlcmsim.testing.SimulatorHandle) for everything under /sim/."""
 
     def __init__(self, sim: SimulatorHandle) -> None:
         self.sim = sim
@@ -26,11 +27,8 @@ class Api:
         self.refresh_ids()
 
     def refresh_ids(self) -> None:
-        st = self.sim.admin_get("/sim/state")
-        self.cluster = {c["name"]: c["id"] for c in st["clusters"]}
-        self.host = {h["name"]: h["id"] for h in st["hosts"]}
-        self.vm = {v["name"]: v["id"] for v in st["vms"]}
-        self.host_name = {v: k for k, v in self.host.items()}
+        ids = self.sim.ids()
+        self.cluster, self.host, self.vm, self.host_name = ids.cluster, ids.host, ids.vm, ids.host_name
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.http.get(self.base + path, timeout=30, **kw)
@@ -59,16 +57,16 @@ class Api:
         raise AssertionError(f"task {tid} did not finish within {timeout}s")
 
     def state(self) -> dict[str, Any]:
-        return self.sim.admin_get("/sim/state")
+        return self.sim.state()
 
     def host_state(self, name: str) -> dict[str, Any]:
         return next(h for h in self.state()["hosts"] if h["name"] == name)
 
     def counters(self) -> dict[str, Any]:
-        return self.sim.admin_get("/sim/counters")
+        return self.sim.counters()
 
     def faults(self, *items: dict[str, Any]) -> None:
-        self.sim.admin_post("/sim/faults", list(items))
+        self.sim.add_faults(list(items))
 
     def cpath(self, name: str) -> str:
         return f"/esx/settings/clusters/{self.cluster[name]}/software"

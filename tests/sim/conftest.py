@@ -38,5 +38,5 @@ def tiny_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHand
 @pytest.fixture
 def tiny(tiny_sim: SimulatorHandle) -> Api:
     """The module's tiny simulator, reset to the scenario before each test."""
-    tiny_sim.admin_post("/sim/reset")
+    tiny_sim.reset()
     return Api(tiny_sim)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from _simapi import Api, build_scenario, cluster, host
+from vlcmsim.testing import SimulatorError
 
 
 def test_503_burst_with_retry_after(tiny: Api) -> None:
@@ -21,7 +22,7 @@ def test_503_burst_with_retry_after(tiny: Api) -> None:
         assert r.json()["error_type"] == "SERVICE_UNAVAILABLE"
     assert tiny.get("/vcenter/host").status_code == 200          # other paths are not affected
     assert tiny.get("/vcenter/cluster").status_code == 200       # the burst is over
-    assert tiny.sim.admin_get("/sim/faults") == []
+    assert tiny.sim.faults() == []
 
 
 def test_fault_matches_the_action_and_a_glob(tiny: Api) -> None:
@@ -53,10 +54,10 @@ def test_slow_call(tiny: Api) -> None:
     tiny.faults({"type": "slow", "seconds": 0.6, "path": "/api/vcenter/datacenter"})
     t0 = time.monotonic()
     assert tiny.get("/vcenter/datacenter").status_code == 200
-    assert time.monotonic() - t0 >= 0.6
-    t0 = time.monotonic()
-    tiny.get("/vcenter/datacenter")
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 >= 0.6                          # the call was slowed (a lower bound)
+    assert tiny.sim.faults() == []                               # ... by the fault, which one call consumed
+    assert tiny.get("/vcenter/datacenter").status_code == 200    # so the next call is not slowed
+    assert tiny.sim.calls("GET /api/vcenter/datacenter") == 2
 
 
 def test_host_fail_at_download(tiny: Api) -> None:
@@ -90,18 +91,16 @@ def test_cluster_busy_until_cleared(tiny: Api) -> None:
         r = tiny.post(tiny.cpath("Tiny-01") + f"?action={action}&vmw-task=true", body)
         assert r.status_code == 400 and r.json()["error_type"] == "NOT_ALLOWED_IN_CURRENT_STATE", action
     assert tiny.state()["clusters"][0]["busy"] == "fault"
-    tiny.sim.admin_delete("/sim/faults")
+    tiny.sim.clear_faults()
     assert tiny.task(tiny.cpath("Tiny-01"), "stage", {})["status"] == "SUCCEEDED"
 
 
 def test_invalid_fault_is_refused_naming_the_field(tiny: Api) -> None:
-    r = requests.post(tiny.sim.url + "/sim/faults", json={"type": "host_fail", "host": "nope", "phase": "install"},
-                      verify=tiny.sim.ca, timeout=10)
-    assert r.status_code == 400 and "'host'" in r.json()["error"]
-    r = requests.post(tiny.sim.url + "/sim/faults", json=[{"type": "slow"}, {"type": "boom"}],
-                      verify=tiny.sim.ca, timeout=10)
-    assert r.status_code == 400 and "'type'" in r.json()["error"]
-    assert tiny.sim.admin_get("/sim/faults") == []             # all or nothing
+    with pytest.raises(SimulatorError, match=r"POST /sim/faults -> 400: .*'host'"):
+        tiny.sim.add_faults({"type": "host_fail", "host": "nope", "phase": "install"})
+    with pytest.raises(SimulatorError, match=r"POST /sim/faults -> 400: .*'type'"):
+        tiny.sim.add_faults([{"type": "slow"}, {"type": "boom"}])
+    assert tiny.sim.faults() == []             # all or nothing
 
 
 def test_faults_from_the_scenario(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
@@ -114,16 +113,36 @@ def test_faults_from_the_scenario(sim_factory: Callable[..., Api], tmp_path: Pat
 
 def test_admin_api_is_never_faulted(tiny: Api) -> None:
     tiny.faults({"type": "http_status", "status": 503, "count": 5})      # matches every path
-    assert tiny.sim.admin_get("/sim/state")["scenario"] == "tiny"
+    assert tiny.sim.state()["scenario"] == "tiny"
     assert tiny.get("/vcenter/cluster").status_code == 503
 
 
 def test_session_idle_timeout(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
-    api = sim_factory(build_scenario(tmp_path, [cluster("I", [host("esxi-i.lab")])], session_idle_timeout=0.5))
-    assert api.get("/vcenter/cluster").status_code == 200
-    time.sleep(0.3)
-    assert api.get("/vcenter/cluster").status_code == 200     # use keeps it alive
-    time.sleep(0.8)
+    idle = 1.0
+    api = sim_factory(build_scenario(tmp_path, [cluster("I", [host("esxi-i.lab")])], session_idle_timeout=idle))
+    # Use keeps a session alive past the timeout. The server saw the previous call after it started and sees
+    # this one before it returns, so when this call returned less than `idle` after the previous one started,
+    # the session was never idle that long and the call must succeed. A longer gap (a stalled machine) proves
+    # nothing either way: log in again and start over.
+    for _attempt in range(5):
+        api.http = api.sim.session()
+        logged_in = previous = time.monotonic()
+        while True:
+            time.sleep(idle / 10)
+            start = time.monotonic()
+            r = api.get("/vcenter/cluster")
+            end = time.monotonic()
+            if end - previous >= idle:
+                break                                          # not decisive: start over
+            assert r.status_code == 200, r.text                # used within the timeout: alive
+            previous = start
+            if start - logged_in > 2 * idle:
+                break                                          # alive for twice the timeout, thanks to use
+        if start - logged_in > 2 * idle and r.status_code == 200:
+            break
+    else:
+        raise AssertionError("the machine stalled for a whole idle timeout in each of 5 attempts")
+    time.sleep(1.5 * idle)                                     # idle for longer than the timeout (a lower bound)
     r = api.get("/vcenter/cluster")
     assert r.status_code == 401 and r.json()["error_type"] == "UNAUTHENTICATED"
     assert api.counters()["live_sessions"]["rest"] == 0

@@ -104,31 +104,6 @@ def test_inventory_lists_and_filters(tiny: Api) -> None:
     assert bad.status_code == 400 and bad.json()["error_type"] == "INVALID_ARGUMENT"
 
 
-def test_software_views_follow_the_bindings(tiny: Api) -> None:
-    sw = tiny.get(tiny.cpath("Tiny-01")).json()
-    assert sw["base_image"]["version"] == "8.0.3-0.50.24585383"
-    assert sw["base_image"]["details"]["display_version"] == "8.0 U3e"
-    assert sw["add_on"]["name"] == "DEL-ESXi"
-    assert sw["hardware_support"]["packages"]["com.dell.openmanage"]["version"] == "2025.03"
-    assert "Intel-i40en" in sw["components"] and sw["solutions"] == {}
-    assert tiny.get(tiny.cpath("Tiny-01") + "/base-image").json() == sw["base_image"]
-    assert tiny.get(tiny.cpath("Tiny-01") + "/components/Intel-i40en").json() == sw["components"]["Intel-i40en"]
-    assert tiny.get(tiny.cpath("Tiny-01") + "/components/Nope").json() is None
-    commit = tiny.get(tiny.cpath("Tiny-01") + "/commits/1").json()
-    assert commit["apply_status"] == "NOT_APPLIED" and commit["author"]
-    assert tiny.get(tiny.cpath("Tiny-01") + "/commits/77").status_code == 404
-    en = tiny.get(f"/esx/settings/clusters/{tiny.cluster['Tiny-01']}/enablement/software").json()
-    assert en == {"enabled": True}
-    bases = tiny.get("/esx/settings/depot-content/base-images").json()
-    assert {b["version"] for b in bases} == {"8.0.3-0.35.24280767", "8.0.3-0.50.24585383"}
-    newer = tiny.get("/esx/settings/depot-content/base-images", params={"min_version": "8.0.3-0.50"}).json()
-    assert [b["version"] for b in newer] == ["8.0.3-0.50.24585383"]
-    addons = tiny.get("/esx/settings/depot-content/add-ons").json()
-    assert addons[0]["name"] == "DEL-ESXi" and len(addons[0]["versions"]) == 2
-    comps = tiny.get("/esx/settings/depot-content/components", params={"vendors": "Intel"}).json()
-    assert [c["name"] for c in comps] == ["Intel-i40en"]
-
-
 def test_admin_state_counters_and_reset(tiny: Api) -> None:
     st = tiny.state()
     assert st["vcenter"]["version"] == "8.0.3"
@@ -141,7 +116,7 @@ def test_admin_state_counters_and_reset(tiny: Api) -> None:
     tiny.post(tiny.cpath("Tiny-01") + "?action=scan")
     assert tiny.counters()["calls"]["POST /api/esx/settings/clusters/{cluster}/software?action=scan"] == 1
     assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] == "NON_COMPLIANT"
-    tiny.sim.admin_post("/sim/reset")
+    tiny.sim.reset()
     assert tiny.host_state("esxi-t1.lab.local")["compliance_status"] is None
     c = tiny.counters()
     assert c["calls"] == {} and c["logins"]["rest"] == 0 and c["live_sessions"]["rest"] == 0
@@ -155,3 +130,21 @@ def test_cluster_not_managed_by_an_image(sim_factory: Callable[..., Api], tmp_pa
     assert r.status_code == 404 and "single image" in r.json()["messages"][0]["default_message"]
     r = api.post(f"/esx/settings/clusters/{cid}/software?action=stage&vmw-task=true", {})
     assert r.status_code == 400 and r.json()["error_type"] == "INVALID_ARGUMENT"
+
+
+def test_mutating_calls_are_the_writes_only(tiny: Api) -> None:
+    """The one definition of "nothing changed vCenter" (vlcmsim.testing.mutating_calls): logins, reads and
+    compliance scans are not writes; a policy PUT and a stage are (a control: the helper can say no)."""
+    before = tiny.counters()
+    extra = tiny.sim.session()                                       # a login
+    extra.delete(tiny.sim.url + "/api/session", timeout=30)          # and a logout
+    tiny.get("/vcenter/cluster")
+    tiny.task(tiny.cpath("Tiny-01"), "scan")
+    assert tiny.sim.mutating_calls(since=before) == {}
+    assert tiny.put(f"/esx/settings/clusters/{tiny.cluster['Tiny-01']}/policies/apply",
+                    {"enable_quick_boot": True}).status_code == 204
+    tiny.task(tiny.cpath("Tiny-01"), "stage", {})
+    assert tiny.sim.mutating_calls(since=before) == {
+        "PUT /api/esx/settings/clusters/{cluster}/policies/apply": 1,
+        "POST /api/esx/settings/clusters/{cluster}/software?action=stage": 1}
+

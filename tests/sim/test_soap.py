@@ -12,77 +12,50 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
-from vlcmsim.testing import start_simulator
+from vlcmsim.testing import SimulatorHandle, start_simulator
 
 PC = vmodl.query.PropertyCollector
 HOST_PATHS = ["name", "parent", "runtime", "config.product", "capability", "hardware", "summary", "vm"]
 
 
-@dataclass
-class Sim:
-    url: str
-    host: str
-    port: int
-    username: str
-    password: str
-    ca: str
-
-    def get(self, path: str) -> Any:
-        resp = requests.get(self.url + path, verify=self.ca, timeout=10)
-        resp.raise_for_status()
-        return resp.json()
-
-    def post(self, path: str, body: Any = None) -> requests.Response:
-        return requests.post(self.url + path, json=body, verify=self.ca, timeout=10)
-
-    def connect(self, **kwargs: Any) -> Any:
-        if "sslContext" not in kwargs and not kwargs.get("disableSslCertValidation"):
-            kwargs["sslContext"] = ssl.create_default_context(cafile=self.ca)
-        kwargs.setdefault("pwd", self.password)
-        return SmartConnect(host=self.host, port=self.port, user=self.username, **kwargs)
+def connect(sim: SimulatorHandle, **kwargs: Any) -> Any:
+    """pyVmomi SmartConnect to the simulator, trusting its CA unless the caller says otherwise."""
+    if "sslContext" not in kwargs and not kwargs.get("disableSslCertValidation"):
+        kwargs["sslContext"] = ssl.create_default_context(cafile=sim.ca)
+    kwargs.setdefault("pwd", sim.password)
+    return SmartConnect(host=sim.host, port=sim.port, user=sim.username, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    handle = start_simulator("tiny", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim"))
-    try:
-        host, port = urlsplit(handle.url).hostname, urlsplit(handle.url).port
-        assert handle.ca and host and port
-        yield Sim(url=handle.url, host=host, port=port, username=handle.username,
-                  password=handle.password, ca=handle.ca)
-    finally:
-        handle.stop()
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
+    handle = start_simulator("tiny", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim"), require_ca=True)
+    yield handle
+    handle.stop()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    handle = start_simulator("demo", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim-demo"))
-    try:
-        host, port = urlsplit(handle.url).hostname, urlsplit(handle.url).port
-        assert handle.ca and host and port
-        yield Sim(url=handle.url, host=host, port=port, username=handle.username,
-                  password=handle.password, ca=handle.ca)
-    finally:
-        handle.stop()
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
+    handle = start_simulator("demo", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim-demo"),
+                             require_ca=True)
+    yield handle
+    handle.stop()
 
 
 @pytest.fixture(autouse=True)
-def fresh(sim: Sim) -> None:
-    assert sim.post("/sim/reset").status_code in (200, 204)
+def fresh(sim: SimulatorHandle) -> None:
+    sim.reset()
 
 
 @pytest.fixture
-def si(sim: Sim) -> Iterator[Any]:
-    si = sim.connect()
+def si(sim: SimulatorHandle) -> Iterator[Any]:
+    si = connect(sim)
     yield si
     try:
         Disconnect(si)
@@ -115,57 +88,57 @@ def bulk_hosts(si: Any, paths: list[str], max_objects: int | None = None) -> dic
         view.DestroyView()
 
 
-def state_by_id(sim: Sim, kind: str) -> dict[str, dict[str, Any]]:
-    return {x["id"]: x for x in sim.get("/sim/state")[kind]}
+def state_by_id(sim: SimulatorHandle, kind: str) -> dict[str, dict[str, Any]]:
+    return {x["id"]: x for x in sim.state()[kind]}
 
 
 # --------------------------------------------------------------------------- connecting
-def test_smartconnect_with_the_ca_and_disconnect_logs_out(sim: Sim) -> None:
-    si = sim.connect()
+def test_smartconnect_with_the_ca_and_disconnect_logs_out(sim: SimulatorHandle) -> None:
+    si = connect(sim)
     about = si.RetrieveContent().about
     assert (about.apiType, about.apiVersion) == ("VirtualCenter", "8.0.3.0")
-    assert about.version == sim.get("/sim/state")["vcenter"]["version"]
-    counters = sim.get("/sim/counters")
+    assert about.version == sim.state()["vcenter"]["version"]
+    counters = sim.counters()
     assert counters["logins"]["soap"] == 1 and counters["live_sessions"]["soap"] == 1
     assert si.content.sessionManager.currentSession.userName == sim.username
     Disconnect(si)
-    assert sim.get("/sim/counters")["live_sessions"]["soap"] == 0
+    assert sim.counters()["live_sessions"]["soap"] == 0
 
 
-def test_certificate_is_checked_unless_disabled(sim: Sim) -> None:
+def test_certificate_is_checked_unless_disabled(sim: SimulatorHandle) -> None:
     with pytest.raises(ssl.SSLError):
-        sim.connect(sslContext=ssl.create_default_context())      # system CAs do not know the simulator
-    si = sim.connect(disableSslCertValidation=True)
+        connect(sim, sslContext=ssl.create_default_context())      # system CAs do not know the simulator
+    si = connect(sim, disableSslCertValidation=True)
     assert si.RetrieveContent().rootFolder._moId == "group-d1"
     Disconnect(si)
 
 
-def test_bad_password_is_invalid_login(sim: Sim) -> None:
+def test_bad_password_is_invalid_login(sim: SimulatorHandle) -> None:
     with pytest.raises(vim.fault.InvalidLogin):
-        sim.connect(pwd="not-the-password")
-    counters = sim.get("/sim/counters")
+        connect(sim, pwd="not-the-password")
+    counters = sim.counters()
     assert counters["logins"]["soap"] == 0 and counters["live_sessions"]["soap"] == 0
 
 
-def test_invalid_and_expired_sessions_are_not_authenticated(sim: Sim, si: Any) -> None:
+def test_invalid_and_expired_sessions_are_not_authenticated(sim: SimulatorHandle, si: Any) -> None:
     cookie = si._stub.cookie
     si._stub.cookie = 'vmware_soap_session="00000000000000000000000000000000"; Path=/'
     with pytest.raises(vim.fault.NotAuthenticated):
         si.content.rootFolder.childEntity  # noqa: B018 - the property fetch is the call under test
     si._stub.cookie = cookie
     assert si.content.rootFolder.childEntity
-    assert sim.post("/sim/faults", {"type": "expire_session", "path": "/sdk"}).status_code in (200, 201, 204)
+    sim.add_faults({"type": "expire_session", "path": "/sdk"})
     with pytest.raises(vim.fault.NotAuthenticated):
         si.content.rootFolder.childEntity  # noqa: B018
-    assert sim.get("/sim/counters")["live_sessions"]["soap"] == 0
+    assert sim.counters()["live_sessions"]["soap"] == 0
 
 
 # --------------------------------------------------------------------------- reading
-def test_bulk_host_read_matches_rest_and_state(sim: Sim, si: Any) -> None:
+def test_bulk_host_read_matches_rest_and_state(sim: SimulatorHandle, si: Any) -> None:
     check_hosts(sim, si)
 
 
-def check_hosts(sim: Sim, si: Any) -> dict[str, dict[str, Any]]:
+def check_hosts(sim: SimulatorHandle, si: Any) -> dict[str, dict[str, Any]]:
     """Container view + one PropertyCollector read of all hosts, compared with REST and /sim/state."""
     rows = bulk_hosts(si, HOST_PATHS)
     hosts = state_by_id(sim, "hosts")
@@ -194,17 +167,17 @@ def check_hosts(sim: Sim, si: Any) -> dict[str, dict[str, Any]]:
             assert row["parent"] == vim.ClusterComputeResource(model["cluster"])
         else:
             assert isinstance(row["parent"], vim.ComputeResource)
-        vms = {v["id"] for v in sim.get("/sim/state")["vms"] if v["host"] == moid}
+        vms = {v["id"] for v in sim.state()["vms"] if v["host"] == moid}
         assert {v._moId for v in row.get("vm", [])} == vms
     return rows
 
 
-def test_paging_returns_every_host_once(sim: Sim, si: Any) -> None:
+def test_paging_returns_every_host_once(sim: SimulatorHandle, si: Any) -> None:
     paged = bulk_hosts(si, ["name"], max_objects=1)
     assert sorted(paged) == sorted(state_by_id(sim, "hosts"))
 
 
-def check_vms(sim: Sim, si: Any) -> dict[str, dict[str, Any]]:
+def check_vms(sim: SimulatorHandle, si: Any) -> dict[str, dict[str, Any]]:
     """VM runtime and devices of every VM, compared with the model's flags in /sim/state."""
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
@@ -229,12 +202,12 @@ def check_vms(sim: Sim, si: Any) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def test_vm_devices_and_fault_tolerance(sim: Sim, si: Any) -> None:
+def test_vm_devices_and_fault_tolerance(sim: SimulatorHandle, si: Any) -> None:
     check_vms(sim, si)
 
 
-def test_demo_tpm_ft_directpath_shared_disk(demo: Sim) -> None:
-    si = demo.connect()
+def test_demo_tpm_ft_directpath_shared_disk(demo: SimulatorHandle) -> None:
+    si = connect(demo)
     try:
         hosts = check_hosts(demo, si)
         vms = check_vms(demo, si)
@@ -247,12 +220,12 @@ def test_demo_tpm_ft_directpath_shared_disk(demo: Sim) -> None:
     assert any(v["fault_tolerance"] for v in model_vms) and any(v["directpath"] for v in model_vms)
     assert any(v["shared_disk"] for v in model_vms)
     assert any(row["runtime.faultToleranceState"] == "running" for row in vms.values())
-    assert demo.get("/sim/counters")["live_sessions"]["soap"] == 0
+    assert demo.counters()["live_sessions"]["soap"] == 0
 
 
 # --------------------------------------------------------------------------- tasks
-def _cluster_host_with_vms(sim: Sim) -> tuple[str, list[str]]:
-    state = sim.get("/sim/state")
+def _cluster_host_with_vms(sim: SimulatorHandle) -> tuple[str, list[str]]:
+    state = sim.state()
     for host in state["hosts"]:
         running = [v["id"] for v in state["vms"] if v["host"] == host["id"] and v["power_state"] == "poweredOn"]
         if host["cluster"] and running:
@@ -260,28 +233,34 @@ def _cluster_host_with_vms(sim: Sim) -> tuple[str, list[str]]:
     raise AssertionError("scenario tiny has no clustered host with powered-on VMs")
 
 
-def test_enter_maintenance_evacuates_then_exit(sim: Sim, si: Any) -> None:
+def test_enter_maintenance_evacuates_then_exit(sim: SimulatorHandle, si: Any) -> None:
     host_id, running = _cluster_host_with_vms(sim)
     host = vim.HostSystem(host_id, si._stub)
-    before = sim.get("/sim/counters")["evacuations"]
+    snapshot = sim.counters()
+    before = snapshot["evacuations"]
+    assert host.runtime.inMaintenanceMode is False
+    assert sim.mutating_calls(since=snapshot) == {}                 # SOAP reads change nothing
     task = host.EnterMaintenanceMode_Task(timeout=0, evacuatePoweredOffVms=False)
     assert WaitForTask(task, maxWaitTime=60) == "success"
     assert task.info.state == "success" and task.info.entity == host
     assert host.runtime.inMaintenanceMode is True
     assert not any(v._moId in running for v in host.vm)
-    state = sim.get("/sim/state")
+    state = sim.state()
     assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is True
     moved = {v["id"]: v["host"] for v in state["vms"] if v["id"] in running}
     assert host_id not in moved.values()
-    assert sim.get("/sim/counters")["evacuations"] == before + len(running)
+    assert sim.counters()["evacuations"] == before + len(running)
     assert any(t["id"] == task._moId and t["protocol"] == "soap" and t["status"] == "SUCCEEDED"
                for t in state["tasks"])
     assert WaitForTask(host.ExitMaintenanceMode_Task(timeout=0), maxWaitTime=60) == "success"
     assert host.runtime.inMaintenanceMode is False
     assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is False
+    # the shared "nothing changed" helper sees SOAP mutations by method (every SOAP call is POST /sdk)
+    assert sim.mutating_calls(since=snapshot) == {"SOAP EnterMaintenanceMode_Task": 1,
+                                                  "SOAP ExitMaintenanceMode_Task": 1}
 
 
-def test_reconfigure_cluster_sticks(sim: Sim, si: Any) -> None:
+def test_reconfigure_cluster_sticks(sim: SimulatorHandle, si: Any) -> None:
     cluster_id = next(iter(state_by_id(sim, "clusters")))
     cluster = vim.ClusterComputeResource(cluster_id, si._stub)
     spec = vim.cluster.ConfigSpecEx(
@@ -300,9 +279,9 @@ def test_reconfigure_cluster_sticks(sim: Sim, si: Any) -> None:
     assert state_by_id(sim, "hosts")[host_id]["in_maintenance"] is False
 
 
-def test_vm_power_and_migration(sim: Sim, si: Any) -> None:
+def test_vm_power_and_migration(sim: SimulatorHandle, si: Any) -> None:
     host_id, running = _cluster_host_with_vms(sim)
-    state = sim.get("/sim/state")
+    state = sim.state()
     cluster = state_by_id(sim, "hosts")[host_id]["cluster"]
     other = next(h["id"] for h in state["hosts"] if h["cluster"] == cluster and h["id"] != host_id)
     movable = next(v for v in state["vms"] if v["id"] in running and not v["directpath"] and not v["shared_disk"])
@@ -323,17 +302,13 @@ def test_vm_power_and_migration(sim: Sim, si: Any) -> None:
 
 def test_rest_apply_is_seen_through_soap_updates(tmp_path: Any) -> None:
     """One model: a vLCM apply started over REST shows in a SOAP PropertyCollector filter."""
-    handle = start_simulator("tiny", time_scale=0.002, state_dir=tmp_path / "apply")
+    sim = handle = start_simulator("tiny", time_scale=0.002, state_dir=tmp_path / "apply", require_ca=True)
     try:
-        split = urlsplit(handle.url)
-        assert handle.ca and split.hostname and split.port
-        sim = Sim(url=handle.url, host=split.hostname, port=split.port, username=handle.username,
-                  password=handle.password, ca=handle.ca)
-        state = sim.get("/sim/state")
+        state = sim.state()
         cluster = next(c for c in state["clusters"] if c["name"] == "Tiny-01")
         members = [h["id"] for h in state["hosts"] if h["cluster"] == cluster["id"]]
         desired_build = cluster["desired_image"]["base_image"].rsplit(".", 1)[-1]
-        si = sim.connect()
+        si = connect(sim)
         pc = si.RetrieveContent().propertyCollector
         pc.CreateFilter(PC.FilterSpec(
             objectSet=[PC.ObjectSpec(obj=vim.HostSystem(h)) for h in members],
@@ -366,6 +341,6 @@ def test_rest_apply_is_seen_through_soap_updates(tmp_path: Any) -> None:
             assert builds == [desired_build]
         Disconnect(si)
         rest.delete(f"{sim.url}/api/session", timeout=30)
-        assert sim.get("/sim/counters")["live_sessions"] == {"rest": 0, "soap": 0}
+        assert sim.counters()["live_sessions"] == {"rest": 0, "soap": 0}
     finally:
         handle.stop()

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _simapi import Api, build_scenario, cluster, host
 
 
@@ -16,6 +17,11 @@ def _t(s: str) -> float:
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return _t(a["start_time"]) < _t(b["end_time"]) and _t(b["start_time"]) < _t(a["end_time"])
+
+
+def _phases(api: Api, phase: str) -> list[dict[str, Any]]:
+    """The simulator's record of one host phase (/sim/events), in the order the phases ended."""
+    return [e for e in api.sim.events() if e["phase"] == phase]
 
 
 # --------------------------------------------------------------------------- scan
@@ -69,10 +75,11 @@ def test_stage_downloads_to_all_hosts_in_parallel(sim_factory: Callable[..., Api
     assert task["status"] == "SUCCEEDED", task
     st = task["result"]["host_status"]
     assert len(st) == 4 and all(s["status"] == "OK" for s in st.values())
-    first, *rest = st.values()
-    assert all(_overlap(first, other) for other in rest)          # downloads ran at the same time
-    download = 300 * 0.001
-    assert _t(task["end_time"]) - _t(task["start_time"]) < 4 * download
+    # all four were under way at one instant: the last to start started before the first to end ended
+    assert max(_t(s["start_time"]) for s in st.values()) < min(_t(s["end_time"]) for s in st.values())
+    downloads = _phases(api, "download")
+    assert sorted(e["name"] for e in downloads) == [f"esxi-p{i}.lab" for i in range(1, 5)]
+    assert max(e["start"] for e in downloads) < min(e["end"] for e in downloads)
     assert api.counters()["downloads"] == 4
 
 
@@ -84,6 +91,7 @@ def test_stage_given_hosts_only(sim_factory: Callable[..., Api], tmp_path: Path)
     assert api.host_state("esxi-s1.lab")["staged"] is None
     bad = api.post(api.cpath("Sub") + "?action=stage&vmw-task=true", {"hosts": ["host-424242"]})
     assert bad.status_code == 400 and "host-424242" in bad.json()["messages"][0]["default_message"]
+    assert api.counters()["downloads"] == 1 and len(api.state()["tasks"]) == 1      # the refused call started nothing
 
 
 def test_stage_touches_only_non_compliant_hosts(sim_factory: Callable[..., Api], tmp_path: Path) -> None:
@@ -95,8 +103,8 @@ def test_stage_touches_only_non_compliant_hosts(sim_factory: Callable[..., Api],
     assert res["successful_hosts"] == [api.host["esxi-n.lab"]]
     assert res["skipped_hosts"] == [api.host["esxi-c.lab"]]
     assert res["host_status"][api.host["esxi-c.lab"]]["status"] == "SKIPPED"
-    assert "progress" not in res["host_status"][api.host["esxi-c.lab"]]      # binding union rule
-    assert "progress" in res["host_status"][api.host["esxi-n.lab"]]
+    # the shape of a SKIPPED host status is for the bindings to judge: tests/conformance/
+    # test_rest_cluster_software.py::test_stage_result_with_a_skipped_host_parses_in_the_bindings
     assert api.host_state("esxi-c.lab")["staged"] is None
     assert api.counters()["downloads"] == 1
     # staging again does not download again: the host is already staged
@@ -189,8 +197,22 @@ def test_apply_stages_then_remediates_one_host_at_a_time(tiny: Api) -> None:
     c = tiny.counters()
     assert c["downloads"] == 2 and c["installs"] == 2 and c["reboots"] == 2
     assert c["evacuations"] >= len(vms_on_t1)
-    # hosts spent install + reboot + exit (+ evacuation) in maintenance mode, not the download
-    assert 2 * (240 + 420) <= c["maintenance_host_seconds"] < 2 * (240 + 420 + 300)
+    # vLCM staged both hosts before either entered maintenance mode; inside it each host installed and
+    # rebooted, nothing else; its VMs were evacuated before it entered
+    events = tiny.sim.events()
+    downloads, maintenance = ([e for e in events if e["phase"] == p] for p in ("download", "maintenance"))
+    assert len(downloads) == 2 and len(maintenance) == 2
+    assert max(d["end"] for d in downloads) <= min(m["start"] for m in maintenance)
+    first, second = sorted(maintenance, key=lambda m: m["start"])
+    assert first["end"] <= second["start"]                           # one host at a time
+    for m in maintenance:
+        inside = [e["phase"] for e in events if e["host"] == m["host"] and e["phase"] != "maintenance"
+                  and m["start"] <= e["start"] and e["end"] <= m["end"]]
+        assert inside == ["install", "reboot"], (m["name"], inside)
+        assert all(e["end"] <= m["start"] for e in events if e["host"] == m["host"] and e["phase"] == "evacuate")
+    # the counter is exactly the time hosts spent in maintenance mode (scenario seconds = wall / time scale)
+    in_maintenance = sum(m["end"] - m["start"] for m in maintenance) / before["time_scale"]
+    assert c["maintenance_host_seconds"] == pytest.approx(in_maintenance, rel=1e-3)
     after = tiny.state()
     assert all(not h["in_maintenance"] for h in after["hosts"])
     assert all(v["power_state"] == "poweredOn" for v in after["vms"] if v["name"] in vms_on_t1)
@@ -282,7 +304,7 @@ def test_failure_action_retries(tiny: Api) -> None:
     c = tiny.counters()
     assert c["reboots"] == 4 and c["installs"] == 4     # t1 once, t2 three times (two reboots failed)
     # with fewer retries than failures the host fails
-    tiny.sim.admin_post("/sim/reset")
+    tiny.sim.reset()
     tiny.http = tiny.sim.session()
     tiny.put(f"/esx/settings/clusters/{cid}/policies/apply",
              {"failure_action": {"action": "RETRY", "retry_count": 1, "retry_delay": 1}})

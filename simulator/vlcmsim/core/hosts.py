@@ -125,6 +125,7 @@ def enter_maintenance(world: World, host_id: str, evacuate_powered_off: bool = F
             raise OpError("InvalidState", f"host '{host.name}' failed to enter maintenance mode (injected fault)")
         moved = 0
         total = max(1, len(plan))
+        evacuation_start = time.time()
         for vm_id, target in plan.items():
             with world.lock:
                 vm = world.vms[vm_id]
@@ -137,6 +138,8 @@ def enter_maintenance(world: World, host_id: str, evacuate_powered_off: bool = F
                     world.counters.evacuations += 1
             moved += 1
             set_progress(world, task, int(90 * moved / total), f"Evacuating VMs from {host.name}")
+        if plan:
+            world.record_phase(host, "evacuate", evacuation_start, time.time())
         sleep_phase(world, scaled(world, "enter_maintenance"))
         with world.lock:
             host.in_maintenance = True
@@ -162,8 +165,12 @@ def exit_maintenance(world: World, host_id: str) -> None:
 
 def _leave_maintenance(world: World, host: Host) -> None:
     """Caller holds the lock."""
-    if host.maintenance_since is not None and world.time_scale > 0:
-        world.counters.maintenance_host_seconds += (time.monotonic() - host.maintenance_since) / world.time_scale
+    if host.maintenance_since is not None:
+        seconds = time.monotonic() - host.maintenance_since
+        if world.time_scale > 0:
+            world.counters.maintenance_host_seconds += seconds / world.time_scale
+        now = time.time()
+        world.record_phase(host, "maintenance", now - seconds, now)
     host.maintenance_since = None
     host.in_maintenance = False
     host.in_partial_maintenance = False

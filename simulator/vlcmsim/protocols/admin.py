@@ -1,6 +1,6 @@
 """The simulator's own admin API under /sim/ (not vCenter's; no authentication).
 
-GET /sim/state, GET /sim/counters, GET|POST|DELETE /sim/faults, POST /sim/reset.
+GET /sim/state, GET /sim/counters, GET /sim/events, GET|POST|DELETE /sim/faults, POST /sim/reset.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def state(world: World) -> dict[str, Any]:
         return {
             "scenario": world.scenario_name,
             "time_scale": world.time_scale,
+            "durations": {k: float(v) for k, v in vars(world.durations).items()},
             "vcenter": {"version": world.vcenter_version, "build": world.vcenter_build},
             "datacenters": [{"id": d.id, "name": d.name, "host_folder": d.host_folder, "vm_folder": d.vm_folder}
                             for d in world.datacenters.values()],
@@ -92,7 +93,7 @@ def counters(world: World) -> dict[str, Any]:
             if world.session_idle_timeout <= 0 or now - s.last_used <= world.session_idle_timeout:
                 live[s.protocol] = live.get(s.protocol, 0) + 1
         return {"logins": dict(c.logins), "logouts": dict(c.logouts), "live_sessions": live,
-                "calls": dict(c.calls), "maintenance_host_seconds": round(maintenance_host_seconds(world), 3),
+                "calls": dict(c.calls), "soap_methods": dict(c.soap_methods), "maintenance_host_seconds": round(maintenance_host_seconds(world), 3),
                 "evacuations": c.evacuations, "reboots": c.reboots, "host_scans": c.host_scans,
                 "downloads": c.downloads, "installs": c.installs,
                 "export_downloads": c.export_downloads, "depot_imports": c.depot_imports}
@@ -106,6 +107,9 @@ def handle(app: App, request: Request) -> Response:
         return _json(state(world))
     if path == "/sim/counters" and method == "GET":
         return _json(counters(world))
+    if path == "/sim/events" and method == "GET":
+        with world.lock:
+            return _json(list(world.events))
     if path == "/sim/faults":
         if method == "GET":
             with world.lock:

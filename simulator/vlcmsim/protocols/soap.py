@@ -62,6 +62,9 @@ def handle(world: World, request: werkzeug.Request) -> werkzeug.Response:
     except (ExpatError, SoapParseError, TypeError, KeyError, AttributeError, ValueError) as err:
         fault = vmodl.fault.InvalidRequest(msg=f"Unable to parse the SOAP request: {err}")
         return fault_response(fault, version)
+    with world.lock:
+        methods = world.counters.soap_methods
+        methods[call.name] = methods.get(call.name, 0) + 1
     ctx = Context(world=world, request=request, version=version, call=call)
     try:
         result, info = dispatch(ctx)

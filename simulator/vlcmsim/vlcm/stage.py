@@ -47,6 +47,7 @@ def stage_hosts(world: World, target: Target, commit: Commit, hosts: list[Host],
             status = "ERROR"
         else:
             sleep_phase(world, scaled(world, "download") + faults.take_host_stall(world, host.id, "download"))
+            world.record_phase(host, "download", start, time.time())
             if faults.take_host_fail(world, host.id, "download"):
                 notes["errors"].append(note("errors", "com.vmware.vcIntegrity.lifecycle.StageFailed",
                                              f"Staging the image on host {host.name} failed: the download of "

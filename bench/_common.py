@@ -1,0 +1,78 @@
+"""What the playbook benchmarks share: a simulator (``vlcmsim.testing``, the client the tests use too), the
+environment of an Ansible run against it, timed commands, and how repeated measurements are summarised."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vlcmsim.testing import SimulatorHandle, start_simulator
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+class Workbench:
+    """One simulator on 127.0.0.1 (a free port, a private state dir) and the environment of ``ansible`` /
+    ``ansible-playbook`` runs against it: the collection linked into ``workdir/collections`` and the
+    connection only in the ``VMWARE_*`` variables AWX's credential would inject (``SimulatorHandle.env``)."""
+
+    def __init__(self, scenario: str, time_scale: float, workdir: Path) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.sim: SimulatorHandle = start_simulator(scenario, time_scale=time_scale, state_dir=workdir / "sim",
+                                                    startup_timeout=120.0, require_ca=True)
+        collections = workdir / "collections"
+        link = collections / "ansible_collections" / "vsphere" / "lifecycle"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(REPO, target_is_directory=True)
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("VMWARE_", "ANSIBLE_"))}
+        self.env = {**base, "ANSIBLE_COLLECTIONS_PATH": str(collections),
+                    "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_LOCALHOST_WARNING": "false",
+                    "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false", "ANSIBLE_NOCOLOR": "1",
+                    "ANSIBLE_RETRY_FILES_ENABLED": "false", "ANSIBLE_HOME": str(workdir / "ansible_home"),
+                    "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
+                    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **self.sim.env()}
+
+    def run(self, cmd: Sequence[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+        """Run a command in this environment; (wall seconds, the finished process). Raises on failure."""
+        start = time.monotonic()
+        proc = subprocess.run(list(cmd), env=self.env, cwd=str(self.workdir), capture_output=True, text=True,
+                              timeout=7200)
+        wall = time.monotonic() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed (rc {proc.returncode}):\n"
+                               f"{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+        return wall, proc
+
+    def stop(self) -> None:
+        self.sim.stop()
+
+
+@dataclass
+class Spread:
+    """Repeated measurements of one quantity: the median and the range (min-max)."""
+
+    values: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def text(self, fmt: str = "{:.2f}", unit: str = "") -> str:
+        """``median<unit> (min-max)``, or ``(1 run)`` when there is nothing to spread."""
+        med = fmt.format(self.median) + unit
+        if len(self.values) < 2:
+            return f"{med} (1 run)"
+        return f"{med} ({fmt.format(min(self.values))}-{fmt.format(max(self.values))})"
+
+
+def ratio_spread(numerators: Sequence[float], denominators: Sequence[float]) -> Spread:
+    """The ratio of paired runs (run i over run i), so that its spread is the spread of the ratio itself."""
+    return Spread([n / d for n, d in zip(numerators, denominators, strict=True) if d])
