@@ -41,7 +41,7 @@ from .clock import scaled, sleep_phase
 from .errors import OpError
 from .tasks import set_progress
 
-_WAIT_POLL = 0.01        # real seconds between two looks for room while EnterMaintenanceMode waits
+_WAIT_POLL = (0.01, 0.05)   # real seconds between two looks for room while EnterMaintenanceMode waits (first, max)
 _LOG_VIOLATIONS = 20     # violations kept verbatim in counters.capacity_violation_log
 
 
@@ -302,6 +302,7 @@ def complete_enter_maintenance(world: World, host_id: str, evacuate_powered_off:
     deadline = time.monotonic() + limit * world.time_scale
     plan: dict[str, str] = {}
     done: set[str] = set()
+    poll = _WAIT_POLL[0]
     try:
         if faults.take_host_fail(world, host_id, "enter_maintenance"):
             raise OpError("InvalidState", f"host '{host.name}' failed to enter maintenance mode (injected fault)")
@@ -326,7 +327,8 @@ def complete_enter_maintenance(world: World, host_id: str, evacuate_powered_off:
                 raise OpError("Timedout", f"Operation timed out: host '{host.name}' did not enter maintenance "
                                           f"mode within {limit:g} s: " + "; ".join(why))
             set_progress(world, task, 2, f"Waiting for DRS to evacuate {host.name}: " + "; ".join(why))
-            time.sleep(max(0.0, min(_WAIT_POLL, deadline - time.monotonic())))
+            time.sleep(max(0.0, min(poll, deadline - time.monotonic())))
+            poll = min(poll * 1.5, _WAIT_POLL[1])
         total = max(1, len(plan))
         for vm_id, target in plan.items():
             with world.lock:

@@ -152,17 +152,16 @@ def _schedule(world: World, target: Target, todo: list[Host],
               policies: dict[str, Any]) -> list[tuple[list[Host], bool]]:
     """The order of remediation: [(hosts remediated together, parallel?)].
 
-    Default: one host at a time. With `parallel_remediation_action.enabled` (8.0 U3 binding: "Enable parallel
-    remediation for hosts in maintenance mode within a cluster"; "Parallel remediation will only remediate hosts
-    that have been manually prepared in maintenance mode ... will not automatically place any hosts into
-    maintenance mode ... [with Manual max hosts] it will do so in groups defined by the value entered", vLCM
-    feature spotlight: parallel remediation, core.vmware.com) the hosts that are in maintenance mode when
-    remediation starts go first, `max_hosts` at a time, and a failed host does not stop the others ("if the
-    remediation of a single host fails, the remediation task for the entire cluster does not stop"). The other
-    hosts are then remediated one at a time, as without the policy (the 7.0 U2 feature spotlight says they are
-    skipped; we model the 8.0 U3 behaviour the issue describes: they are remediated sequentially, entering
-    maintenance mode one by one; a caller that applies only to hosts it put in maintenance mode, as the
-    rolling role does, sees the same either way).
+    Default: one host at a time. With `parallel_remediation_action.enabled` (the bindings, vSphere API 8.0.0.1
+    and later: "Enable parallel remediation for hosts in maintenance mode within a cluster"; the vLCM "feature
+    spotlight: parallel remediation" on core.vmware.com: parallel remediation "will only remediate hosts that
+    have been manually prepared in maintenance mode", "will not automatically place any hosts into maintenance
+    mode", with a manual maximum "it will do so in groups defined by the value entered", and a host that fails
+    does not stop the remediation of the others) the hosts in maintenance mode when remediation starts go
+    first, `max_hosts` at a time. The other hosts are then remediated one at a time, as without the policy:
+    the spotlight (written for 7.0 U2) says they are skipped; the issue describes 8.0 U3 as remediating them
+    sequentially, which we model (we found no 8.0 U3 text to settle it). A caller that applies only to hosts
+    it put in maintenance mode, as the rolling role does, sees the same either way.
     """
     pra = policies.get("parallel_remediation_action") or {}
     if target.kind != "cluster" or not pra.get("enabled"):
