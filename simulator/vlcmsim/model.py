@@ -59,6 +59,9 @@ class Durations:
     enter_maintenance: float = 10.0
     exit_maintenance: float = 5.0
     fsr_per_vm: float = 2.0          # live patch fast-suspend-resume (later issue)
+    # how long EnterMaintenanceMode_Task waits for room when its `timeout` is 0/unset (vCenter then
+    # waits indefinitely for DRS; the simulator gives up after this and fails with vim.fault.Timedout)
+    enter_maintenance_timeout: float = 3600.0
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Cluster:
     last_apply_result: dict[str, Any] | None = None
     busy: str | None = None          # name of the operation holding the cluster, if any
     last_stage_result: dict[str, Any] | None = None
+    vsan: bool = False               # vSAN enabled: one host in maintenance mode at a time, no parallel remediation
 
 
 @dataclass
@@ -123,6 +127,7 @@ class Host:
     model: str = "PowerEdge R750"
     maintenance_since: float | None = None     # monotonic time of entering maintenance mode
     entering_maintenance: bool = False         # evacuating: not a target for other hosts' VMs
+    maintenance_by_vlcm: bool = False          # vLCM's apply put it in maintenance mode (and left it there)
 
 
 @dataclass
@@ -137,6 +142,7 @@ class VM:
     directpath: bool = False                # VirtualPCIPassthrough device
     shared_disk: bool = False               # shared-bus SCSI / multi-writer disk
     vsphere_pod: bool = False
+    migrating_to: str | None = None         # vMotion in flight: the destination holds its resources too
 
 
 @dataclass
@@ -235,6 +241,11 @@ class Counters:
     installs: int = 0
     export_downloads: int = 0    # exported files (JSON / ZIP / ISO) served to a client
     depot_imports: int = 0       # offline bundles imported into the depot
+    max_hosts_in_maintenance: int = 0                                 # peak hosts in maintenance mode at once
+    max_hosts_in_maintenance_per_cluster: dict[str, int] = field(default_factory=dict)   # cluster id -> peak
+    capacity_violations: int = 0     # times a running VM was left without room (see core.hosts.note_state)
+    capacity_violation_log: list[str] = field(default_factory=list)  # the first few, for the reader
+    open_violations: dict[str, str] = field(default_factory=dict)    # violation key -> host id, holding now
 
 
 class World:

@@ -1,6 +1,6 @@
 """Scenario files (YAML, validated by schema/scenario.json) -> a populated World.
 
-`load(name_or_path)` accepts a bundled scenario name (tiny, demo, fleet, promotion_target) or a path.
+`load(name_or_path)` accepts a bundled scenario name (tiny, demo, fleet, promotion_target, rolling) or a path.
 A file that does not validate raises ScenarioError naming the field by its JSON path,
 e.g. "scenario tiny.yml: datacenters[0].clusters[0].hosts[1].cpu_mhz: 'x' is not of type 'integer'".
 """
@@ -21,6 +21,7 @@ import yaml
 from .core import faults
 from .core.clock import parse_iso
 from .core.errors import VapiError
+from .core.hosts import note_state
 from .model import (
     VM,
     Cluster,
@@ -35,9 +36,11 @@ from .model import (
     Image,
     World,
 )
+from .vlcm.images import new_notes, note
 from .vlcm.policies import validate_policy_spec
+from .vlcm.stage import host_status
 
-BUNDLED = ("tiny", "demo", "fleet", "promotion_target")
+BUNDLED = ("tiny", "demo", "fleet", "promotion_target", "rolling")
 _SCHEMA: dict[str, Any] | None = None
 
 
@@ -189,8 +192,9 @@ def build(data: dict[str, Any], source: str = "<scenario>") -> World:
                 _cluster(ctx, dc, c_spec, f"{where}.clusters[{c_pos}]")
             for h_pos, h_spec in enumerate(dc_spec.get("hosts") or []):
                 _standalone(ctx, dc, h_spec, f"{where}.hosts[{h_pos}]")
-            if dc_spec.get("generate"):
-                _generate(ctx, dc, dc_spec["generate"], f"{where}.generate")
+            gens = dc_spec.get("generate") or []
+            for g_pos, gen in enumerate(gens if isinstance(gens, list) else [gens]):
+                _generate(ctx, dc, gen, f"{where}.generate" + (f"[{g_pos}]" if isinstance(gens, list) else ""))
         if data.get("global_policies"):
             world.global_policies = validate_policy_spec(world, data["global_policies"], "defaults")
         for pos, f in enumerate(data.get("faults") or []):
@@ -205,6 +209,8 @@ def build(data: dict[str, Any], source: str = "<scenario>") -> World:
     dup = {n for n, k in Counter(h.name for h in world.hosts.values()).items() if k > 1}
     if dup:
         raise ScenarioError(f"scenario {source}: duplicate host name(s): {', '.join(sorted(dup))}")
+    with world.lock:
+        note_state(world)     # a scenario may start with hosts in maintenance mode, or overcommitted
     return world
 
 
@@ -229,7 +235,8 @@ def _cluster(ctx: dict[str, Any], dc: Datacenter, spec: dict[str, Any], where: s
     cl = Cluster(id=world.new_id("domain-c"), name=spec["name"], datacenter=dc.id,
                  image_managed=spec.get("image_managed", True),
                  drs_enabled=drs.get("enabled", True), drs_behavior=drs.get("behavior", "fullyAutomated"),
-                 ha_enabled=ha.get("enabled", True), admission_control=ha.get("admission_control", True))
+                 ha_enabled=ha.get("enabled", True), admission_control=ha.get("admission_control", True),
+                 vsan=spec.get("vsan", False))
     if cl.image_managed:
         if "desired_image" not in spec:
             raise ScenarioError(f"scenario {ctx['source']}: {where}.desired_image: required for an image-managed "
@@ -243,7 +250,44 @@ def _cluster(ctx: dict[str, Any], dc: Datacenter, spec: dict[str, Any], where: s
             raise ScenarioError(f"scenario {ctx['source']}: {where}.hosts[{pos}]: desired_image/policies are only "
                                 "for standalone hosts (a cluster host follows the cluster image)")
         _host(ctx, dc, cl.id, h_spec, f"{where}.hosts[{pos}]")
+    if spec.get("last_apply"):
+        if not cl.image_managed:
+            raise ScenarioError(f"scenario {ctx['source']}: {where}.last_apply: only for an image-managed cluster")
+        _last_apply(ctx, cl, spec["last_apply"], spec, f"{where}.last_apply")
     return cl
+
+
+def _last_apply(ctx: dict[str, Any], cl: Cluster, spec: dict[str, Any], cluster_spec: dict[str, Any],
+                where: str) -> None:
+    """History: an earlier commit (`image`, default the first host's installed image) that a successful
+    remediation applied host after host, `host_seconds` each, ending at `end_time` (default a week ago).
+    The desired image becomes commit 2, and `reports/last-apply-result` has the per-host start and end."""
+    world: World = ctx["world"]
+    hosts = [h for h in world.hosts.values() if h.cluster == cl.id]
+    name = spec.get("image") or (cluster_spec.get("hosts") or [{}])[0].get("installed_image")
+    if not name or not hosts:
+        raise ScenarioError(f"scenario {ctx['source']}: {where}: the cluster needs hosts (and an image)")
+    image = ctx["img"](name, f"{where}.image")
+    secs = float(spec["host_seconds"])
+    end = _ts(spec.get("end_time"), ctx["now"] - 7 * 86400)
+    first = end - secs * len(hosts)
+    desired = cl.commits[cl.desired_commit or "1"]
+    cl.commits = {"1": Commit(id="1", image=image.copy(), author=world.username, created=first - 86400,
+                              description="Image of the last remediation (scenario history)", applied=True),
+                  "2": Commit(id="2", image=desired.image, author=desired.author, created=max(desired.created, end),
+                              description=desired.description)}
+    cl.desired_commit = "2"
+    statuses = {}
+    for i, h in enumerate(hosts):
+        notes = new_notes()
+        notes["info"].append(note("info", "com.vmware.vcIntegrity.lifecycle.HostRemediated",
+                                  f"Host {h.name} was remediated to commit 1.", [h.name]))
+        statuses[h.id] = host_status("OK", first + i * secs, first + (i + 1) * secs, notes)
+    cl.last_apply_result = {
+        "status": host_status("OK", first, end), "commit": "1",
+        "host_info": {h.id: {"name": h.name, "is_vsan_witness": False} for h in hosts},
+        "host_status": statuses, "successful_hosts": [h.id for h in hosts], "failed_hosts": [],
+        "skipped_hosts": [], "notifications": new_notes()}
 
 
 def _standalone(ctx: dict[str, Any], dc: Datacenter, spec: dict[str, Any], where: str) -> Host:
@@ -283,7 +327,7 @@ def _host(ctx: dict[str, Any], dc: Datacenter, cluster: str | None, spec: dict[s
 
 
 def _generate(ctx: dict[str, Any], dc: Datacenter, gen: dict[str, Any], where: str) -> None:
-    """Many identical clusters from a compact description (the fleet scenario)."""
+    """Many identical clusters from a compact description (the fleet and rolling scenarios)."""
     cname = gen.get("cluster_name", "Cluster-{c:02d}")
     hname = gen.get("host_name", "esxi-{c:02d}-{h:02d}.lab.local")
     vname = gen.get("vm_name", "vm-{c:02d}-{h:02d}-{v:02d}")
@@ -296,5 +340,6 @@ def _generate(ctx: dict[str, Any], dc: Datacenter, gen: dict[str, Any], where: s
                 "vms": [{"name": vname.format(c=c, h=h, v=v), "cpu_mhz": gen.get("vm_cpu_mhz", 2000),
                          "memory_mb": gen.get("vm_memory_mb", 8192)} for v in range(1, gen.get("vms_per_host", 0) + 1)],
             })
-        _cluster(ctx, dc, {"name": cname.format(c=c), "desired_image": gen["desired_image"], "hosts": hosts},
-                 f"{where} (cluster {c})")
+        spec = {"name": cname.format(c=c), "desired_image": gen["desired_image"], "hosts": hosts}
+        spec.update({k: gen[k] for k in ("drs", "ha", "vsan", "policies", "last_apply") if k in gen})
+        _cluster(ctx, dc, spec, f"{where} (cluster {c})")

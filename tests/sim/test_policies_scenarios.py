@@ -45,6 +45,7 @@ def test_policies_configured_effective_and_defaults(tiny: Api) -> None:
     ({"failure_action": {"action": "FAIL", "retry_count": 2}}, "failure_action.retry_count"),
     ({"pre_remediation_power_action": "NUKE"}, "pre_remediation_power_action"),
     ({"parallel_remediation_action": {"enabled": "yes"}}, "parallel_remediation_action.enabled"),
+    ({"parallel_remediation_action": {"enabled": True, "max_hosts": 97}}, "parallel_remediation_action.max_hosts"),
     ({"no_such_policy": True}, "no_such_policy"),
 ])
 def test_invalid_policy_is_refused_naming_the_field(tiny: Api, body: dict, field: str) -> None:
@@ -145,6 +146,9 @@ def test_bundled_scenarios_load() -> None:
     fleet = scenarios.load("fleet")      # how fast it loads is for a benchmark to say, not a test
     assert len(fleet.clusters) == 32 and len(fleet.hosts) == 1024
     assert len(demo.depot.base_images) >= 2 and demo.depot.add_ons and demo.depot.firmware
+    rolling = scenarios.load("rolling")
+    assert sorted(c.name for c in rolling.clusters.values()) == ["HA-08", "History-04", "Rolling-16", "VSAN-04"]
+    assert len(rolling.hosts) == 32 and rolling.counters.capacity_violations == 0
 
 
 @pytest.mark.parametrize("mutate, where", [
@@ -156,6 +160,9 @@ def test_bundled_scenarios_load() -> None:
     (lambda d: d["datacenters"][0]["clusters"][0].__setitem__("desired_image", "nope"),
      "datacenters[0].clusters[0].desired_image"),
     (lambda d: d["images"]["desired"].__setitem__("base_image", "9.9.9-0.0.1"), "images.desired.base_image"),
+    (lambda d: d["datacenters"][0]["clusters"][0].__setitem__("last_apply", {"host_seconds": 0}),
+     "datacenters[0].clusters[0].last_apply.host_seconds"),
+    (lambda d: d["datacenters"][0]["clusters"][0].__setitem__("vsan", "yes"), "datacenters[0].clusters[0].vsan"),
 ])
 def test_bad_scenario_names_the_field(tmp_path: Path, mutate: Callable[[dict], None], where: str) -> None:
     data = tiny_data()

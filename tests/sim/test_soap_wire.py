@@ -59,6 +59,7 @@ PATHS: dict[Any, list[str]] = {
         "configurationEx.drsConfig.defaultVmBehavior", "configurationEx.drsConfig.vmotionRate",
         "configurationEx.dasConfig.enabled", "configurationEx.dasConfig.admissionControlEnabled",
         "configurationEx.dasConfig.failoverLevel",
+        "configurationEx.vsanConfigInfo", "configurationEx.vsanConfigInfo.enabled",
         "summary", "summary.effectiveMemory", "summary.effectiveCpu", "summary.totalMemory", "summary.totalCpu",
         "summary.numHosts", "summary.numEffectiveHosts", "summary.numCpuCores", "summary.currentFailoverLevel",
     ],
@@ -275,6 +276,7 @@ def test_retrieve_properties_ex_sends_every_value_with_its_declared_type(wire: W
         row = decoded[cluster["id"]]
         assert row["configurationEx.drsConfig.enabled"] is cluster["drs_enabled"]
         assert row["configurationEx.dasConfig.admissionControlEnabled"] is cluster["admission_control"]
+        assert row["configurationEx.vsanConfigInfo.enabled"] is cluster["vsan"]
         assert type(row["summary.effectiveMemory"]) is VmomiSupport.long
 
 

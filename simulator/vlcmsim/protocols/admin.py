@@ -57,12 +57,13 @@ def state(world: World) -> dict[str, Any]:
                           "drs_enabled": c.drs_enabled, "drs_behavior": c.drs_behavior, "ha_enabled": c.ha_enabled,
                           "admission_control": c.admission_control, "desired_commit": c.desired_commit,
                           "desired_image": image_dict(c.commits[c.desired_commit].image) if c.desired_commit else None,
-                          "policies": dict(c.policies), "busy": c.busy or (
+                          "vsan": c.vsan, "policies": dict(c.policies), "busy": c.busy or (
                               "fault" if faults.cluster_blocked(world, c.id) else None)}
                          for c in world.clusters.values()],
             "hosts": [{"id": h.id, "name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
                        "version": h.version, "build": h.build, "connection_state": h.connection_state,
                        "power_state": h.power_state, "in_maintenance": h.in_maintenance,
+                       "entering_maintenance": h.entering_maintenance,
                        "in_partial_maintenance": h.in_partial_maintenance, "installed": image_dict(h.installed),
                        "staged": image_dict(h.staged), "staged_commit": h.staged_commit,
                        "compliance_status": (h.compliance or {}).get("status"),
@@ -96,7 +97,12 @@ def counters(world: World) -> dict[str, Any]:
                 "calls": dict(c.calls), "soap_methods": dict(c.soap_methods), "maintenance_host_seconds": round(maintenance_host_seconds(world), 3),
                 "evacuations": c.evacuations, "reboots": c.reboots, "host_scans": c.host_scans,
                 "downloads": c.downloads, "installs": c.installs,
-                "export_downloads": c.export_downloads, "depot_imports": c.depot_imports}
+                "export_downloads": c.export_downloads, "depot_imports": c.depot_imports,
+                "hosts_in_maintenance_now": sum(1 for h in world.hosts.values() if h.in_maintenance),
+                "max_hosts_in_maintenance": c.max_hosts_in_maintenance,
+                "max_hosts_in_maintenance_per_cluster": dict(c.max_hosts_in_maintenance_per_cluster),
+                "capacity_violations": c.capacity_violations,
+                "capacity_violation_log": list(c.capacity_violation_log)}
 
 
 def handle(app: App, request: Request) -> Response:

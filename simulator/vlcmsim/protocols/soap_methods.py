@@ -18,8 +18,10 @@ from typing import Any
 import werkzeug
 from pyVmomi import vim, vmodl
 
+from ..core.errors import OpError
 from ..core.hosts import (
-    enter_maintenance,
+    begin_enter_maintenance,
+    complete_enter_maintenance,
     exit_maintenance,
     migrate_vm,
     power_off_vm,
@@ -157,14 +159,23 @@ def _vm_state(ctx: Context, vm_id: str) -> str:
 
 @_method("EnterMaintenanceMode_Task")
 def _enter_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
+    """The host is marked as entering maintenance mode when the call is accepted, so hosts asked to enter
+    together are evaluated against each other; refusals and the wait for room (`timeout` seconds, scaled
+    like every duration) surface in the task (InvalidState at once, Timedout when the wait expires)."""
     host_id = this._moId
     evacuate_off = bool(args.get("evacuatePoweredOffVms"))
-    timeout = args.get("timeout") or 0
-    if timeout < 0:
-        raise SoapFault(soap_faults.invalid_argument("timeout must not be negative", "timeout"))
+    timeout = args.get("timeout") or 0          # <= 0: no timeout (the simulator's finite default)
+    refused: OpError | None = None
+    try:
+        begun = begin_enter_maintenance(ctx.world, host_id, evacuate_off)
+    except OpError as exc:
+        begun, refused = False, exc
 
     def fn(task: Any) -> None:
-        enter_maintenance(ctx.world, host_id, evacuate_powered_off=evacuate_off, task=task)
+        if refused is not None:
+            raise refused
+        if begun:
+            complete_enter_maintenance(ctx.world, host_id, evacuate_off, task=task, timeout=timeout)
 
     return _start(ctx, "EnterMaintenanceMode_Task", host_id, fn)
 

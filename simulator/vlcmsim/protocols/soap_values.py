@@ -226,6 +226,7 @@ def cluster_config_ex(cluster: Cluster) -> Any:
             failoverLevel=1,
             admissionControlEnabled=cluster.admission_control,
         ),
+        vsanConfigInfo=vim.vsan.cluster.ConfigInfo(enabled=cluster.vsan),
         vmSwapPlacement="vmDirectory",
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..core.clock import iso, scaled, sleep_phase
 from ..core.errors import VapiError, message
-from ..core.hosts import plan_evacuation
+from ..core.hosts import evacuation
 from ..core.tasks import set_progress
 from ..model import Cluster, Commit, Host, Task, World
 from .compliance import compute_host_compliance
@@ -29,7 +29,20 @@ _CHECKS = {
                "The desired image can be applied to the host."),
     "hac": ("com.vmware.vcIntegrity.lifecycle.HaAdmissionControlCheck", "HA admission control",
             "vSphere HA admission control leaves room to remediate hosts."),
+    "parallel": ("com.vmware.vcIntegrity.lifecycle.ParallelRemediationCheck", "Parallel remediation",
+                 "Parallel remediation is supported on the cluster."),
 }
+
+
+def parallel_refusal(cluster: Cluster, policies: dict[str, Any]) -> str | None:
+    """Why the cluster's parallel remediation policy cannot be honoured, or None (vLCM: "Performing parallel
+    remediation is not supported for vSAN clusters", vSphere Lifecycle Manager feature spotlight: parallel
+    remediation, core.vmware.com; "vSphere Lifecycle Manager remediates hosts that are part of a vSAN cluster
+    sequentially", vSphere Lifecycle Manager docs, vSAN clusters)."""
+    if cluster.vsan and (policies.get("parallel_remediation_action") or {}).get("enabled"):
+        return (f"Parallel remediation is not supported on vSAN cluster {cluster.name}: vSphere Lifecycle Manager "
+                "remediates the hosts of a vSAN cluster one at a time.")
+    return None
 
 
 def _check_status(key: str, status: str, problems: list[tuple[str, str | None]], cluster_level: bool,
@@ -77,20 +90,31 @@ def host_blockers(world: World, target: Target, host: Host, policies: dict[str, 
                            "Enable DRS in fully automated mode, set pre_remediation_power_action to "
                            "POWER_OFF_VMS or SUSPEND_VMS, or migrate or power off the VMs."))
         return errors, warnings
-    _plan, problems = plan_evacuation(world, host.id, include_powered_off=bool(policies.get("evacuate_offline_vms")),
-                                      exclude_hosts=exclude)
-    for p in problems:
-        unmovable = "cannot be migrated" in p       # else: no other host has room
-        if changes_power and unmovable:
-            warnings.append((p + f"; it will be {'powered off' if power_action == 'POWER_OFF_VMS' else 'suspended'}"
-                                 " before remediation.", None))
-        elif unmovable:
+    if cl is not None and cl.vsan:
+        other = next((h for h in world.hosts.values() if h.cluster == cl.id and h.id != host.id
+                      and h.id not in (exclude or ()) and (h.in_maintenance or h.entering_maintenance)), None)
+        if other is not None:
+            state = "in" if other.in_maintenance else "entering"
+            errors.append((f"Host {host.name} cannot enter maintenance mode: vSAN cluster {cl.name} allows one host "
+                           f"in maintenance mode at a time and host {other.name} is {state} maintenance mode.",
+                           f"Take host {other.name} out of maintenance mode first."))
+    # vLCM turns HA admission control off for the remediation when the policy says disable_hac
+    ev = evacuation(world, host.id, include_powered_off=bool(policies.get("evacuate_offline_vms")),
+                    exclude_hosts=exclude, ignore_admission_control=bool(policies.get("disable_hac")))
+    action = "powered off" if power_action == "POWER_OFF_VMS" else "suspended"
+    for p in ev.unmovable:
+        if changes_power:
+            warnings.append((p + f"; it will be {action} before remediation.", None))
+        else:
             errors.append((f"Host {host.name} cannot enter maintenance mode: {p}.",
                            "Power off or migrate the VM, or set pre_remediation_power_action to POWER_OFF_VMS "
                            "or SUSPEND_VMS."))
-        else:   # the power action policy only handles VMs that cannot be migrated
-            errors.append((f"Host {host.name} cannot enter maintenance mode: {p}.",
-                           "Add capacity to the cluster, or power off or migrate some of the VMs."))
+    if ev.no_room:   # the power action policy only handles VMs that cannot be migrated
+        errors.append((f"Host {host.name} cannot enter maintenance mode: {ev.waiting[0]}.",
+                       "Add capacity to the cluster, or power off or migrate some of the VMs."))
+    if ev.ha:
+        errors.append((f"Host {host.name} cannot enter maintenance mode: {ev.ha}.",
+                       "Set disable_hac in the remediation policy, add capacity, or power off some of the VMs."))
     return errors, warnings
 
 
@@ -139,6 +163,14 @@ def _check(world: World, target: Target, commit: Commit, hosts: list[Host], task
                 _check_status("hac", cl_status, [(
                     f"vSphere HA admission control on cluster {cl.name} may prevent hosts from entering "
                     "maintenance mode.", "Set disable_hac in the remediation policy.")] if hac_issue else [], True)]}
+            if (policies.get("parallel_remediation_action") or {}).get("enabled"):
+                refusal = parallel_refusal(cl, policies)
+                cluster_entity["check_statuses"].append(_check_status(
+                    "parallel", "ERROR" if refusal else "OK", [(refusal, "Disable parallel remediation in the "
+                                                                "cluster's remediation policy.")] if refusal else [],
+                    True))
+                if refusal:
+                    cl_status = cluster_entity["status"] = "ERROR"
             worst = max(worst, cl_status, key=rank.__getitem__)
             result: dict[str, Any] = {
                 "status": worst, "start_time": iso(start), "end_time": iso(time.time()), "commit": commit.id,

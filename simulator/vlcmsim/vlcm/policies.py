@@ -83,6 +83,8 @@ def validate_policy_spec(world: World, spec: Any, kind: str) -> dict[str, Any]:
         if not isinstance(pra, dict) or not isinstance(pra.get("enabled"), bool):
             raise _bad("parallel_remediation_action.enabled", "expected a boolean")
         _int(pra, "max_hosts", "parallel_remediation_action.", 1)
+        if isinstance(pra.get("max_hosts"), int) and pra["max_hosts"] > 96:     # vSphere: 96 hosts per cluster
+            raise _bad("parallel_remediation_action.max_hosts", "expected an integer from 1 to 96")
     sps = out.get("software_policy_spec")
     if sps is not None:
         if not isinstance(sps, dict):
