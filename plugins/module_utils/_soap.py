@@ -102,42 +102,9 @@ class SoapClient:
 
     def retrieve(self, obj_type: Any, properties: Sequence[str], *, container: Any = None) -> list[dict[str, Any]]:
         """Every object of ``obj_type`` (a pyVmomi type or its vim name, e.g. ``"HostSystem"``) under ``container``
-        (root folder by default) with ``properties``.
-
-        One ContainerView + one PropertyCollector.RetrievePropertiesEx pass (continued with
-        ContinueRetrievePropertiesEx); each row is ``{"obj": moref, "moid": str, <prop>: value}``.
-        """
-        if isinstance(obj_type, str):
-            obj_type = getattr(vim, obj_type)
-        content = self.content()
-        view = content.viewManager.CreateContainerView(container or content.rootFolder, [obj_type], True)
-        try:
-            traversal = vmodl.query.PropertyCollector.TraversalSpec(
-                name="view", path="view", skip=False, type=vim.view.ContainerView
-            )
-            obj_spec = vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])
-            prop_spec = vmodl.query.PropertyCollector.PropertySpec(type=obj_type, pathSet=list(properties), all=False)
-            filter_spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=[obj_spec], propSet=[prop_spec])
-            collector = content.propertyCollector
-            rows: list[dict[str, Any]] = []
-            result = collector.RetrievePropertiesEx([filter_spec], vmodl.query.PropertyCollector.RetrieveOptions())
-            while result is not None:
-                for obj in result.objects or []:
-                    row: dict[str, Any] = {"obj": obj.obj, "moid": obj.obj._moId}
-                    for prop in obj.propSet or []:
-                        row[prop.name] = prop.val
-                    rows.append(row)
-                if not result.token:
-                    break
-                result = collector.ContinueRetrievePropertiesEx(result.token)
-            return rows
-        except vmodl.MethodFault as exc:
-            raise SoapError(f"SOAP property read of {getattr(obj_type, '__name__', obj_type)} failed: {exc.msg}") from None
-        finally:
-            try:
-                view.Destroy()
-            except Exception:  # noqa: BLE001
-                pass
+        (root folder by default) with ``properties``: :meth:`collect` for one type."""
+        name = obj_type if isinstance(obj_type, str) else obj_type.__name__.rsplit(".", 1)[-1]
+        return self.collect(container if container is not None else self.content().rootFolder, {name: properties})
 
     def ref(self, type_name: str, moid: str) -> Any:
         """A managed object reference of this connection (e.g. ``ref("ClusterComputeResource", "domain-c9")``)."""

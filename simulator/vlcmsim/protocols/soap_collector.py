@@ -26,7 +26,7 @@ from pyVmomi import VmomiSupport, vim, vmodl
 from ..model import Session, World
 from . import soap_faults
 from .soap_faults import SoapFault
-from .soap_inventory import Inventory, wsdl_name
+from .soap_inventory import Inventory, path_value, wsdl_name
 from .soap_types import InvalidPath, path_type, resolve, wire_value
 
 PC = vmodl.query.PropertyCollector
@@ -196,16 +196,7 @@ class ObjectSpace:
         return self.inv.builders(ref)
 
     def get(self, ref: Any, path: str) -> Any:
-        root, _, rest = path.partition(".")
-        builder = self.builders(ref).get(root)
-        if builder is None:
-            return None
-        val = builder()
-        for part in rest.split(".") if rest else []:
-            if val is None:
-                return None
-            val = getattr(val, part, None)
-        return val
+        return path_value(self.builders(ref), path)
 
     # -- containment ---------------------------------------------------------------------
     def children(self, ref: Any) -> list[Any]:

@@ -54,6 +54,20 @@ SINGLETONS: dict[str, str] = {
 }
 
 
+def path_value(builders: dict[str, Callable[[], Any]], path: str) -> Any:
+    """Value of a property path from an object's property builders (first part) and attributes (the rest)."""
+    root, _, rest = path.partition(".")
+    builder = builders.get(root)
+    if builder is None:
+        return None
+    val = builder()
+    for part in rest.split(".") if rest else []:
+        if val is None:
+            return None
+        val = getattr(val, part, None)
+    return val
+
+
 def wsdl_name(ref: Any) -> str:
     return VmomiSupport.GetWsdlName(type(ref))
 
@@ -212,16 +226,7 @@ class Inventory:
 
     def get(self, ref: Any, path: str) -> Any:
         """Value of a property path (typed; lists as typed arrays), None when unset."""
-        root, _, rest = path.partition(".")
-        builder = self.builders(ref).get(root)
-        if builder is None:
-            return None
-        val = builder()
-        for part in rest.split(".") if rest else []:
-            if val is None:
-                return None
-            val = getattr(val, part, None)
-        return val
+        return path_value(self.builders(ref), path)
 
     # ServiceInstance and friends ----------------------------------------------------------
     def about(self) -> Any:
