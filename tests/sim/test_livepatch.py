@@ -9,14 +9,20 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from _simapi import TIME_SCALE, Api
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
+from vlcmsim import scenarios
 from vlcmsim.testing import SimulatorHandle, start_simulator
+from vlcmsim.vlcm import livepatch
+from vlcmsim.vlcm.policies import effective_policies
+from vlcmsim.vlcm.targets import Target
 
 LIVE = "com.vmware.vcIntegrity.lifecycle.LivePatch."
 PC = vmodl.query.PropertyCollector
@@ -475,3 +481,50 @@ def test_a_live_patch_in_flight_blocks_power_on_and_maintenance_mode_on_its_host
     assert all("partial maintenance mode" in e.msg for e in errors)
     assert lp.wait(tid)["status"] == "SUCCEEDED"
     WaitForTask(vm.PowerOnVM_Task())            # allowed again once the host left partial maintenance mode
+
+
+# --------------------------------------------------------------------------- the rules, in process
+
+
+def test_the_rules_are_one_table_and_the_vcenter_version_rule_fires_below_80u3() -> None:
+    codes = [r.code for r in livepatch.HOST_RULES]
+    assert len(codes) == len(set(codes)) and all(r.source for r in livepatch.HOST_RULES)
+    assert {r.code for r in livepatch.VM_RULES} == {"FAULT_TOLERANCE", "DIRECTPATH_IO", "VSPHERE_POD", "SHARED_DISK"}
+    world = scenarios.load("livepatch")
+    r1 = next(h for h in world.hosts.values() if h.name == "esxi-r1.lab.local")
+    assert livepatch.host_reasons(world, r1) == []
+    world.vcenter_version = "8.0.2"                 # the simulator serves 8.0.3 and 9.1; the rule is still there
+    assert [r.code for r in livepatch.host_reasons(world, r1)] == ["VCENTER_VERSION"]
+
+
+def test_the_91_live_patch_fields_stay_in_step_and_the_most_specific_layer_decides() -> None:
+    world = scenarios.load("livepatch91")
+    cluster = next(c for c in world.clusters.values() if c.name == "LP91-Ready")
+    target = Target("cluster", cluster)
+    cluster.policies = {"enforce_quick_patch": True}
+    eff = effective_policies(world, target)
+    assert eff["software_policy_spec"]["live_patch_action"]["live_patch_mode"] == livepatch.ENFORCE
+    world.global_policies = {"enforce_quick_patch": True}
+    cluster.policies = {"software_policy_spec": {"live_patch_action": {"live_patch_mode": livepatch.AUTO}}}
+    eff = effective_policies(world, target)
+    assert eff["enforce_quick_patch"] is False and livepatch.mode(world, target, eff) == livepatch.AUTO
+    cluster.policies = {}
+    assert livepatch.mode(world, target, effective_policies(world, target)) == livepatch.ENFORCE
+    world80 = scenarios.load("livepatch")           # 8.0 U3: no software_policy_spec, no AUTO
+    ready = next(c for c in world80.clusters.values() if c.name == "LP-Ready")
+    eff80 = effective_policies(world80, Target("cluster", ready))
+    assert "software_policy_spec" not in eff80 and livepatch.mode(world80, Target("cluster", ready), eff80) == \
+        livepatch.ENFORCE
+
+
+def test_a_scenario_cannot_live_patch_hostd_on_an_80_base_image(tmp_path: Path) -> None:
+    data = yaml.safe_load(scenarios.scenario_path("livepatch").read_text())
+    data["depot"]["base_images"][2]["live_patch_targets"] = ["vmx", "hostd"]
+    path = tmp_path / "bad.yml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(scenarios.ScenarioError, match=r"base_images\[2\]\.live_patch_targets: hostd .*ESX 9\.0"):
+        scenarios.load(str(path))
+    data["depot"]["base_images"][2]["live_patch_targets"] = ["vmx", "sshd"]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(scenarios.ScenarioError, match="live_patch_targets"):
+        scenarios.load(str(path))
