@@ -18,7 +18,7 @@ from .server import App, Server
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="vlcmsim", description="Embedded vCenter simulator (vLCM REST + SOAP).")
-    p.add_argument("--scenario", default="demo", help="tiny, demo, fleet, promotion_target, rolling or a path to a scenario YAML file")
+    p.add_argument("--scenario", default="demo", help="tiny, demo, fleet, promotion_target, rolling, livepatch, livepatch91 or a path to a scenario YAML file")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8989, help="port (default 8989; 0 = any free port)")
     p.add_argument("--time-scale", type=float, default=None,

@@ -58,7 +58,8 @@ class Durations:
     evacuate_per_vm: float = 20.0    # one vMotion
     enter_maintenance: float = 10.0
     exit_maintenance: float = 5.0
-    fsr_per_vm: float = 2.0          # live patch fast-suspend-resume (later issue)
+    fsr_per_vm: float = 2.0          # live patch: one VM's fast-suspend-resume onto the patched vmx
+    hostd_restart: float = 30.0      # live patch of hostd: the host is notResponding to vCenter meanwhile
     # how long EnterMaintenanceMode_Task waits for room when its `timeout` is 0/unset (vCenter then
     # waits indefinitely for DRS; the simulator gives up after this and fails with vim.fault.Timedout)
     enter_maintenance_timeout: float = 3600.0
@@ -104,7 +105,14 @@ class Host:
     connection_state: str = "connected"     # connected|disconnected|notResponding
     power_state: str = "poweredOn"
     in_maintenance: bool = False
-    in_partial_maintenance: bool = False    # live patch (later issue)
+    in_partial_maintenance: bool = False    # live patch: in partial maintenance mode (quickPatchPartialMM)
+    # vim.host.PartialMaintenanceModeStatus of quickPatchPartialMM: notInPartialMM | enteringPartialMM |
+    # inPartialMM | exitingPartialMM
+    partial_maintenance_status: str = "notInPartialMM"
+    partial_maintenance_since: float | None = None   # monotonic time of entering partial maintenance mode
+    # VMs that a live patch could not fast-suspend-resume: they still run the previous vmx revision, and keep
+    # the host NON_COMPLIANT until each is migrated away or powered off (core.hosts clears them)
+    live_patch_pending_vms: set[str] = field(default_factory=set)
     tpm: bool = False
     dpu: bool = False
     cpu_mhz: int = 64000
@@ -156,6 +164,10 @@ class DepotBaseImage:
     category: str = "ENHANCEMENT"
     summary: str = ""
     kb: str = "https://kb.vmware.com"
+    # what a live patch to this base image patches (simulator-only depot metadata, no binding field):
+    # "vmx" (the VM execution runtime: running VMs fast-suspend-resume onto it; the only target in 8.0 U3),
+    # and from ESX 9.0 "vmkernel", "hostd" (restarts: the host is briefly notResponding) and "nsx"
+    live_patch_targets: tuple[str, ...] = ("vmx",)
 
 
 @dataclass
@@ -236,6 +248,9 @@ class Counters:
     maintenance_host_seconds: float = 0.0                    # in scenario (unscaled) seconds
     evacuations: int = 0
     reboots: int = 0
+    fsrs: int = 0                    # live patch: VM fast-suspend-resumes
+    live_patched_hosts: int = 0      # live patch: hosts patched without a reboot
+    partial_maintenance_host_seconds: float = 0.0            # in scenario (unscaled) seconds
     host_scans: int = 0          # host compliance computations by scan (explicit or automatic)
     downloads: int = 0           # host stagings (image downloads to a host)
     installs: int = 0
@@ -281,7 +296,7 @@ class World:
 
     def record_phase(self, host: Host, phase: str, start: float, end: float) -> None:
         """Note that `host` spent epoch seconds start..end in `phase` (download, evacuate, maintenance,
-        install, reboot)."""
+        install, reboot; live patch: partial_maintenance, hostd_restart, fsr)."""
         with self.lock:
             self.events.append({"host": host.id, "name": host.name, "phase": phase, "start": start, "end": end})
 

@@ -1,6 +1,7 @@
 """Scenario files (YAML, validated by schema/scenario.json) -> a populated World.
 
-`load(name_or_path)` accepts a bundled scenario name (tiny, demo, fleet, promotion_target, rolling) or a path.
+`load(name_or_path)` accepts a bundled scenario name (tiny, demo, fleet, promotion_target, rolling, livepatch,
+livepatch91) or a path.
 A file that does not validate raises ScenarioError naming the field by its JSON path,
 e.g. "scenario tiny.yml: datacenters[0].clusters[0].hosts[1].cpu_mhz: 'x' is not of type 'integer'".
 """
@@ -37,10 +38,11 @@ from .model import (
     World,
 )
 from .vlcm.images import new_notes, note
+from .vlcm.livepatch import TARGETS_SINCE_90, version_tuple
 from .vlcm.policies import validate_policy_spec
 from .vlcm.stage import host_status
 
-BUNDLED = ("tiny", "demo", "fleet", "promotion_target", "rolling")
+BUNDLED = ("tiny", "demo", "fleet", "promotion_target", "rolling", "livepatch", "livepatch91")
 _SCHEMA: dict[str, Any] | None = None
 
 
@@ -122,7 +124,8 @@ def _depot(spec: dict[str, Any]) -> Depot:
             release_date=_ts(b.get("release_date"), now), components=dict(b.get("components") or {}),
             quick_patch_compatible_versions=dict(b.get("quick_patch_compatible_versions") or {}),
             category=b.get("category", "ENHANCEMENT"), summary=b.get("summary", f"ESXi {b['display_version']}"),
-            kb=b.get("kb", "https://kb.vmware.com")))
+            kb=b.get("kb", "https://kb.vmware.com"),
+            live_patch_targets=tuple(b.get("live_patch_targets") or ("vmx",))))
     for a in spec.get("add_ons", []):
         depot.add_ons.append(DepotAddOn(
             name=a["name"], version=a["version"], display_name=a.get("display_name", a["name"]), vendor=a["vendor"],
@@ -137,6 +140,17 @@ def _depot(spec: dict[str, Any]) -> Depot:
             summary=c.get("summary", c.get("display_name", c["name"])), kb=c.get("kb", "https://kb.vmware.com")))
     depot.firmware = [dict(f) for f in spec.get("firmware", [])]
     return depot
+
+
+def _check_live_patch_targets(depot: Depot, source: str) -> None:
+    """8.0 U3 live patches the VM execution runtime only; the vmkernel, user-space daemons (hostd) and NSX
+    components from ESX 9.0 (VMware blog, 2025-07-15)."""
+    for pos, b in enumerate(depot.base_images):
+        newer = sorted(set(b.live_patch_targets) & set(TARGETS_SINCE_90))
+        if newer and version_tuple(b.version) < (9, 0, 0):
+            raise ScenarioError(f"scenario {source}: depot.base_images[{pos}].live_patch_targets: {', '.join(newer)} "
+                                f"can be live patched from ESX 9.0 only; base image {b.version} is older (8.0 U3 "
+                                "live patches vmx only)")
 
 
 def _check_image_refs(world: World, images: dict[str, Image], source: str) -> None:
@@ -170,6 +184,7 @@ def build(data: dict[str, Any], source: str = "<scenario>") -> World:
         world.time_scale = float(data["time_scale"])
     world.durations = Durations(**(data.get("durations") or {}))
     world.depot = _depot(data["depot"])
+    _check_live_patch_targets(world.depot, source)
     images = {name: _image(spec) for name, spec in data["images"].items()}
     _check_image_refs(world, images, source)
     now = time.time()

@@ -211,7 +211,8 @@ class SimulatorHandle:
 
     def counters(self) -> dict[str, Any]:
         """``GET /sim/counters``: logins, logouts, live sessions, calls per endpoint, SOAP methods,
-        maintenance-mode host-seconds, evacuations, reboots, scans, downloads, installs."""
+        maintenance-mode host-seconds, evacuations, reboots, scans, downloads, installs; live patch: fsrs,
+        live_patched_hosts, partial_maintenance_host_seconds."""
         return self.admin("GET", "counters")
 
     def calls(self, key: str) -> int:
@@ -220,7 +221,8 @@ class SimulatorHandle:
 
     def events(self) -> list[dict[str, Any]]:
         """``GET /sim/events``: host phases as they ended, in order: {"host", "phase", "start", "end"}
-        (epoch seconds; phases ``download``, ``evacuate``, ``maintenance``, ``install``, ``reboot``)."""
+        (epoch seconds; phases ``download``, ``evacuate``, ``maintenance``, ``install``, ``reboot``; live patch:
+        ``partial_maintenance``, ``hostd_restart``, ``fsr``)."""
         return self.admin("GET", "events")
 
     def mutating_calls(self, since: Mapping[str, Any] | None = None) -> dict[str, int]:

@@ -3,7 +3,8 @@
 pyVmomi forgives a value typed `xsd:int` where the WSDL says `xsd:long`, or a reference typed
 `ManagedObject`; govmomi does not (a host's `parent` decodes as nil, a 256 GiB `memorySize`
 does not parse).  These tests read, over real HTTPS from a started simulator (`demo`: TPM
-host, Fault Tolerance, DirectPath I/O, shared disks, a standalone host), the properties the
+host, Fault Tolerance, DirectPath I/O, shared disks, a standalone host; `livepatch` for the live patch
+prerequisites: DPU hosts, TPM attestation, partial maintenance mode, vSphere Pods), the properties the
 collection reads or will read of hosts, clusters, VMs, datacenters and resource pools through
 RetrievePropertiesEx, ContinueRetrievePropertiesEx, RetrieveProperties and WaitForUpdatesEx,
 keep the raw response, and check every `<val xsi:type=...>` against the type pyVmomi's type
@@ -76,6 +77,22 @@ PATHS: dict[Any, list[str]] = {
     vim.ResourcePool: ["name", "parent", "owner", "vm", "resourcePool", "overallStatus"],
 }
 TYPE_NAMES = [VmomiSupport.GetWsdlName(t) for t in PATHS]
+
+# Live patch prerequisites (issue 13), on the livepatch scenario: partial maintenance mode, DPUs (the NICs a DPU
+# backs, and its health status), TPM attestation, connection state; VMs that cannot fast-suspend-resume.
+LIVE_PATCH_PATHS: dict[Any, list[str]] = {
+    vim.HostSystem: [
+        "name", "runtime.connectionState", "runtime.inMaintenanceMode", "runtime.partialMaintenanceMode",
+        "runtime.healthSystemRuntime", "runtime.healthSystemRuntime.hardwareStatusInfo",
+        "runtime.healthSystemRuntime.hardwareStatusInfo.dpuStatusInfo", "config.network", "config.network.pnic",
+        "summary.tpmAttestation", "summary.tpmAttestation.status", "capability.tpmSupported",
+        "capability.tpmVersion", "config.product.version", "config.product.build",
+    ],
+    vim.VirtualMachine: [
+        "name", "runtime.host", "runtime.powerState", "runtime.faultToleranceState", "config.hardware.device",
+        "config.guestId", "config.ftInfo", "summary.config.guestId",
+    ],
+}
 
 
 # --------------------------------------------------------------------------- expected types
@@ -229,8 +246,15 @@ def wire(sim: SimulatorHandle) -> Iterator[Wire]:
     Disconnect(w.si)
 
 
-def expected_pairs() -> set[tuple[str, str]]:
-    return {(VmomiSupport.GetWsdlName(t), p) for t, ps in PATHS.items() for p in ps}
+def expected_pairs(paths: dict[Any, list[str]] = PATHS) -> set[tuple[str, str]]:
+    return {(VmomiSupport.GetWsdlName(t), p) for t, ps in paths.items() for p in ps}
+
+
+@pytest.fixture(scope="module")
+def lp_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
+    handle = start_simulator("livepatch", time_scale=0.0005, state_dir=tmp_path_factory.mktemp("vlcmsim-wire-lp"))
+    yield handle
+    handle.stop()
 
 
 # --------------------------------------------------------------------------- the checks
@@ -278,6 +302,36 @@ def test_retrieve_properties_ex_sends_every_value_with_its_declared_type(wire: W
         assert row["configurationEx.dasConfig.admissionControlEnabled"] is cluster["admission_control"]
         assert row["configurationEx.vsanConfigInfo.enabled"] is cluster["vsan"]
         assert type(row["summary.effectiveMemory"]) is VmomiSupport.long
+
+
+def test_live_patch_prerequisites_go_out_with_their_declared_types(lp_sim: SimulatorHandle) -> None:
+    lp_sim.admin_post("/sim/reset")
+    wire = Wire(lp_sim)
+    try:
+        view = wire.view(list(LIVE_PATCH_PATHS))
+        raw, result = wire.call(wire.content.propertyCollector, "RetrieveProperties",
+                                specSet=[view_spec(view, LIVE_PATCH_PATHS)])
+        decoded = decoded_contents(result)
+        problems, seen = check_response(raw, decoded)
+        assert problems == []
+        assert expected_pairs(LIVE_PATCH_PATHS) - seen == set()      # a DPU host, a TPM host, FT/passthrough VMs
+        wire_types = {xsi for xsi, _, _ in wire_vals(raw).values()}
+        assert {"ArrayOfHostPartialMaintenanceModeRuntimeInfo", "ArrayOfPhysicalNic", "HostTpmAttestationInfo",
+                "ArrayOfDpuStatusInfo", "HealthSystemRuntime"} <= wire_types
+        state = lp_sim.admin_get("/sim/state")
+        for host in state["hosts"]:
+            row = decoded[host["id"]]
+            assert ("runtime.healthSystemRuntime.hardwareStatusInfo.dpuStatusInfo" in row) is host["dpu"]
+            assert any(n.dpuId for n in row["config.network.pnic"]) is host["dpu"]
+            assert ("summary.tpmAttestation" in row) is host["tpm"]
+            assert [(p.key, p.hostStatus) for p in row["runtime.partialMaintenanceMode"]] == \
+                [("quickPatchPartialMM", "notInPartialMM")]
+        # the checker sees a partial maintenance mode list typed as anything else
+        bad = raw.replace(b'xsi:type="ArrayOfHostPartialMaintenanceModeRuntimeInfo"', b'xsi:type="ArrayOfAnyType"')
+        assert len(check_response(bad, decoded)[0]) == len(state["hosts"])
+        view.DestroyView()
+    finally:
+        Disconnect(wire.si)
 
 
 def test_retrieve_properties_sends_the_same_types(wire: Wire) -> None:

@@ -13,7 +13,8 @@ query value) and fire `count` times (default 1):
 State faults:
 
     {"type": "host_fail", "host": "<id or name>", "phase": "download|enter_maintenance|install|reboot|exit_maintenance", "count": 1}
-    {"type": "host_stall", "host": "<id or name>", "phase": "download|install|reboot", "seconds": 30, "count": 1}
+    {"type": "host_stall", "host": "<id or name>", "phase": "download|install|reboot|hostd_restart|fsr",
+     "seconds": 30, "count": 1}
                                          (the phase takes `seconds` more real seconds: a task that outlasts a wait)
     {"type": "host_disconnect", "host": "<id or name>"}          (applied immediately)
     {"type": "cluster_busy", "cluster": "<id or name>"}           (until the faults are cleared)
@@ -28,7 +29,7 @@ from ..model import World
 
 REQUEST_TYPES = {"http_status", "reset_connection", "slow", "expire_session"}
 STATE_TYPES = {"host_fail", "host_stall", "host_disconnect", "cluster_busy"}
-STALL_PHASES = {"download", "install", "reboot"}
+STALL_PHASES = {"download", "install", "reboot", "hostd_restart", "fsr"}
 PHASES = {"download", "enter_maintenance", "install", "reboot", "exit_maintenance"}
 
 

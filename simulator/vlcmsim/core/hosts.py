@@ -95,8 +95,19 @@ def drs_automates(world: World, host: Host) -> bool:
 
 
 def _active(h: Host) -> bool:
-    """Can take VMs: connected, not in maintenance mode and not entering it."""
-    return h.connection_state == "connected" and not h.in_maintenance and not h.entering_maintenance
+    """Can take VMs: connected, not in maintenance mode and not entering it, not in partial maintenance mode."""
+    return (h.connection_state == "connected" and not h.in_maintenance and not h.entering_maintenance
+            and h.partial_maintenance_status == "notInPartialMM")
+
+
+def partial_maintenance_problem(host: Host) -> str | None:
+    """Why VMs cannot be placed on, migrated to or from, or powered on this host because of partial maintenance
+    mode, or None. Seed 004 (ESXi 8.0 U3 live patch): in partial maintenance mode "existing VMs continue to
+    run, but no new VMs can be created on the host, and existing VMs cannot be migrated to or from the host"."""
+    if host.partial_maintenance_status == "notInPartialMM":
+        return None
+    state = {"enteringPartialMM": "entering", "exitingPartialMM": "exiting"}.get(host.partial_maintenance_status, "in")
+    return f"host '{host.name}' is {state} partial maintenance mode (live patch)"
 
 
 def ha_admission_problem(world: World, cluster_id: str | None, leaving: set[str],
@@ -268,6 +279,9 @@ def begin_enter_maintenance(world: World, host_id: str, evacuate_powered_off: bo
             return False
         if host.entering_maintenance:
             raise OpError("InvalidState", f"host '{host.name}' is already entering maintenance mode")
+        pmm = partial_maintenance_problem(host)
+        if pmm:
+            raise OpError("InvalidState", f"{pmm}: it cannot enter maintenance mode until the live patch ends")
         running = [v for v in world.vms.values() if v.host == host_id and v.power_state == "poweredOn"]
         if running and not drs_automates(world, host):
             names = ", ".join(f"'{v.name}'" for v in running)
@@ -413,6 +427,84 @@ def maintenance_host_seconds(world: World) -> float:
         return total
 
 
+# --------------------------------------------------------------------------- partial maintenance mode (live patch)
+
+
+def enter_partial_maintenance(world: World, host_id: str) -> None:
+    """Blocking: the host enters partial maintenance mode (vim.host.PartialMaintenanceModeId quickPatchPartialMM)
+    without evacuating anything: running VMs stay, no VM is placed on, migrated to or from, or powered on the host
+    until it exits (seed 004). Takes `enter_maintenance` (scaled); a `host_fail` fault at `enter_maintenance`
+    fails it. Raises OpError("InvalidState") when the host is not connected, in or entering maintenance mode, or
+    already in partial maintenance mode."""
+    with world.lock:
+        host = _host(world, host_id)
+        if host.connection_state != "connected":
+            raise OpError("InvalidState", f"host '{host.name}' ({host.id}) is not connected")
+        if host.in_maintenance or host.entering_maintenance:
+            raise OpError("InvalidState", f"host '{host.name}' is in or entering maintenance mode")
+        pmm = partial_maintenance_problem(host)
+        if pmm:
+            raise OpError("InvalidState", pmm)
+        if any(v.migrating_to == host_id or (v.host == host_id and v.migrating_to) for v in world.vms.values()):
+            raise OpError("InvalidState", f"a vMotion to or from host '{host.name}' is in progress")
+        host.partial_maintenance_status = "enteringPartialMM"
+    try:
+        if faults.take_host_fail(world, host_id, "enter_maintenance"):
+            raise OpError("InvalidState", f"host '{host.name}' failed to enter partial maintenance mode "
+                                          "(injected fault)")
+        sleep_phase(world, scaled(world, "enter_maintenance"))
+    except BaseException:
+        with world.lock:
+            host.partial_maintenance_status = "notInPartialMM"
+        raise
+    with world.lock:
+        host.partial_maintenance_status = "inPartialMM"
+        host.in_partial_maintenance = True
+        host.partial_maintenance_since = time.monotonic()
+
+
+def exit_partial_maintenance(world: World, host_id: str, quick: bool = False) -> None:
+    """Blocking: leave partial maintenance mode (`exit_maintenance`, scaled; at once with `quick`, e.g. after a
+    failure). Accounts the partial-maintenance host-seconds and records the `partial_maintenance` phase."""
+    with world.lock:
+        host = _host(world, host_id)
+        if host.partial_maintenance_status == "notInPartialMM":
+            return
+        host.partial_maintenance_status = "exitingPartialMM"
+    if not quick:
+        sleep_phase(world, scaled(world, "exit_maintenance"))
+    with world.lock:
+        if host.partial_maintenance_since is not None:
+            seconds = time.monotonic() - host.partial_maintenance_since
+            if world.time_scale > 0:
+                world.counters.partial_maintenance_host_seconds += seconds / world.time_scale
+            now = time.time()
+            world.record_phase(host, "partial_maintenance", now - seconds, now)
+        host.partial_maintenance_since = None
+        host.partial_maintenance_status = "notInPartialMM"
+        host.in_partial_maintenance = False
+
+
+def partial_maintenance_host_seconds(world: World) -> float:
+    """Accumulated plus ongoing partial-maintenance host-seconds (scenario seconds)."""
+    with world.lock:
+        total = world.counters.partial_maintenance_host_seconds
+        if world.time_scale > 0:
+            now = time.monotonic()
+            for h in world.hosts.values():
+                if h.partial_maintenance_since is not None:
+                    total += (now - h.partial_maintenance_since) / world.time_scale
+        return total
+
+
+def leaves_previous_revision(world: World, vm: VM) -> None:
+    """The VM no longer runs the pre-live-patch vmx revision of its host (it was migrated away or powered off):
+    it stops keeping that host non-compliant. Caller holds the lock."""
+    host = world.hosts.get(vm.host)
+    if host is not None:
+        host.live_patch_pending_vms.discard(vm.id)
+
+
 # --------------------------------------------------------------------------- VMs and clusters
 
 
@@ -428,6 +520,10 @@ def migrate_vm(world: World, vm_id: str, host_id: str) -> None:
             raise OpError("InvalidState", f"host '{target.name}' is entering maintenance mode")
         if vm.host == host_id:
             return
+        for end in (world.hosts.get(vm.host), target):
+            pmm = partial_maintenance_problem(end) if end is not None else None
+            if pmm:
+                raise OpError("InvalidState", f"VM '{vm.name}' cannot be migrated: {pmm}")
         if vm.migrating_to is not None:
             raise OpError("InvalidState", f"VM '{vm.name}' is already being migrated")
         hot = vm.power_state == "poweredOn"
@@ -446,6 +542,7 @@ def migrate_vm(world: World, vm_id: str, host_id: str) -> None:
     finally:
         with world.lock:
             source = vm.host
+            leaves_previous_revision(world, vm)     # a vMotion starts a new vmx on the destination
             vm.host = host_id
             vm.migrating_to = None
             note_state(world, {source, host_id})
@@ -466,6 +563,9 @@ def power_on_vm(world: World, vm_id: str) -> None:
             raise OpError("InvalidState", f"host '{host.name}' of VM '{vm.name}' is entering maintenance mode")
         if host.connection_state != "connected":
             raise OpError("InvalidState", f"host '{host.name}' of VM '{vm.name}' is not connected")
+        pmm = partial_maintenance_problem(host)
+        if pmm:
+            raise OpError("InvalidState", f"VM '{vm.name}' cannot be powered on: {pmm}")
         cpu, mem = committed_loads(world, [host.id]).get(host.id, [0, 0])
         if cpu + vm.cpu_mhz > host.cpu_mhz or mem + vm.memory_mb > host.memory_mb:
             raise OpError("InsufficientResourcesFault",
@@ -486,6 +586,7 @@ def power_off_vm(world: World, vm_id: str) -> None:
         if vm.power_state == "poweredOff":
             raise OpError("InvalidPowerState", f"VM '{vm.name}' is already powered off")
         vm.power_state = "poweredOff"
+        leaves_previous_revision(world, vm)         # powered on again, it starts on the host's current vmx
         note_state(world, {vm.host})
 
 

@@ -13,9 +13,11 @@ from werkzeug.wrappers import Request, Response
 
 from ..core import faults
 from ..core.clock import iso
-from ..core.hosts import maintenance_host_seconds
-from ..model import Image, World
-from ..vlcm import depots, drafts, export
+from ..core.hosts import maintenance_host_seconds, partial_maintenance_host_seconds
+from ..model import Host, Image, World
+from ..vlcm import depots, drafts, export, livepatch
+from ..vlcm.policies import effective_policies
+from ..vlcm.targets import Target
 
 
 class App(Protocol):
@@ -44,7 +46,26 @@ def image_dict(img: Image | None) -> dict[str, Any] | None:
             "removed_components": sorted(img.removed_components)}
 
 
+def _live_patch(world: World, host: Host, cache: dict[str, Any]) -> dict[str, Any]:
+    """The live patch verdict of a host against its desired image (vlcm.livepatch.summary)."""
+    if host.cluster is not None:
+        cl = world.clusters[host.cluster]
+        if not cl.image_managed or cl.desired_commit is None:
+            return livepatch.summary(world, None, host, None, None)
+        if cl.id not in cache:
+            target = Target("cluster", cl)
+            cache[cl.id] = (target, cl.commits[cl.desired_commit].image, effective_policies(world, target))
+        target, desired, policies = cache[cl.id]
+        return livepatch.summary(world, target, host, desired, policies)
+    if host.desired_commit is None:
+        return livepatch.summary(world, None, host, None, None)
+    target = Target("host", host)
+    return livepatch.summary(world, target, host, host.commits[host.desired_commit].image,
+                             effective_policies(world, target))
+
+
 def state(world: World) -> dict[str, Any]:
+    lp_cache: dict[str, Any] = {}
     with world.lock:
         return {
             "scenario": world.scenario_name,
@@ -64,7 +85,9 @@ def state(world: World) -> dict[str, Any]:
                        "version": h.version, "build": h.build, "connection_state": h.connection_state,
                        "power_state": h.power_state, "in_maintenance": h.in_maintenance,
                        "entering_maintenance": h.entering_maintenance,
-                       "in_partial_maintenance": h.in_partial_maintenance, "installed": image_dict(h.installed),
+                       "in_partial_maintenance": h.in_partial_maintenance,
+                       "partial_maintenance_status": h.partial_maintenance_status,
+                       "live_patch": _live_patch(world, h, lp_cache), "installed": image_dict(h.installed),
                        "staged": image_dict(h.staged), "staged_commit": h.staged_commit,
                        "compliance_status": (h.compliance or {}).get("status"),
                        "stage_status": (h.compliance or {}).get("stage_status"),
@@ -74,7 +97,9 @@ def state(world: World) -> dict[str, Any]:
                       for h in world.hosts.values()],
             "vms": [{"id": v.id, "name": v.name, "host": v.host, "power_state": v.power_state,
                      "cpu_mhz": v.cpu_mhz, "memory_mb": v.memory_mb, "fault_tolerance": v.fault_tolerance,
-                     "directpath": v.directpath, "shared_disk": v.shared_disk, "vsphere_pod": v.vsphere_pod}
+                     "directpath": v.directpath, "shared_disk": v.shared_disk, "vsphere_pod": v.vsphere_pod,
+                     "fsr_incompatible": getattr(livepatch.fsr_blocker(v), "code", None),
+                     "live_patch_pending": v.id in getattr(world.hosts.get(v.host), "live_patch_pending_vms", ())}
                     for v in world.vms.values()],
             "tasks": [{"id": t.id, "operation": t.operation, "target": t.target, "protocol": t.protocol,
                        "status": t.status, "progress": t.progress_completed, "error": t.error,
@@ -96,6 +121,10 @@ def counters(world: World) -> dict[str, Any]:
         return {"logins": dict(c.logins), "logouts": dict(c.logouts), "live_sessions": live,
                 "calls": dict(c.calls), "soap_methods": dict(c.soap_methods), "maintenance_host_seconds": round(maintenance_host_seconds(world), 3),
                 "evacuations": c.evacuations, "reboots": c.reboots, "host_scans": c.host_scans,
+                "fsrs": c.fsrs, "live_patched_hosts": c.live_patched_hosts,
+                "partial_maintenance_host_seconds": round(partial_maintenance_host_seconds(world), 3),
+                "hosts_in_partial_maintenance_now": sum(1 for h in world.hosts.values()
+                                                        if h.partial_maintenance_status != "notInPartialMM"),
                 "downloads": c.downloads, "installs": c.installs,
                 "export_downloads": c.export_downloads, "depot_imports": c.depot_imports,
                 "hosts_in_maintenance_now": sum(1 for h in world.hosts.values() if h.in_maintenance),

@@ -73,12 +73,24 @@ def host_runtime(host: Host) -> Any:
         standbyMode="none",
     )
     if _has_prop(vim.host.RuntimeInfo, "partialMaintenanceMode"):
-        # vSphere 8.0 U3 reports live patch (quick patch) partial maintenance here.
+        # vSphere 8.0 U3 reports live patch (quick patch) partial maintenance here: key a
+        # vim.host.PartialMaintenanceModeId, hostStatus a vim.host.PartialMaintenanceModeStatus
+        # (notInPartialMM / enteringPartialMM / inPartialMM / exitingPartialMM); inMaintenanceMode stays false.
         rt.partialMaintenanceMode = [vim.host.PartialMaintenanceModeRuntimeInfo(
-            key="quickPatchPartialMM",
-            hostStatus="inPartialMM" if host.in_partial_maintenance else "notInPartialMM",
+            key=vim.host.PartialMaintenanceModeId.quickPatchPartialMM,
+            hostStatus=getattr(vim.host.PartialMaintenanceModeStatus, host.partial_maintenance_status),
         )]
+    if host.dpu:
+        rt.healthSystemRuntime = _dpu_health(host.id)
     return rt
+
+
+def host_config(host: Host) -> Any:
+    """HostConfigInfo: product, and the physical NICs (`network.pnic`); a DPU's NICs carry its `dpuId`
+    (vSphere API 8.0.0.1: "The identifier of the DPU by which the physical NIC is backed. When physical NIC
+    is not backed by DPU, dpuId will be unset")."""
+    return vim.host.ConfigInfo(host=mo("HostSystem", host.id), product=host_product(host),
+                               network=vim.host.NetworkInfo(pnic=_pnics(host.id, host.dpu)))
 
 
 def host_hardware(host: Host) -> Any:
@@ -89,10 +101,18 @@ def host_capability(host: Host) -> Any:
     return _host_capability(host.tpm)
 
 
+def tpm_attestation(host: Host) -> Any:
+    """summary.tpmAttestation of a host with a TPM (vCenter attests TPM 2.0 hosts), None without one."""
+    if not host.tpm:
+        return None
+    return vim.host.TpmAttestationInfo(time=_dt.datetime(2026, 1, 1, tzinfo=_dt.UTC),
+                                       status=vim.host.TpmAttestationInfo.AcceptanceStatus.accepted)
+
+
 def host_summary(host: Host, cpu: int, mem: int) -> Any:
     """HostListSummary; cpu (MHz) and mem (MB) are the powered-on VMs' use, for quickStats."""
     cores = host_cores(host)
-    return vim.host.Summary(
+    summary = vim.host.Summary(
         host=mo("HostSystem", host.id),
         hardware=_hardware_summary(host.id, cores, host.memory_mb),
         runtime=host_runtime(host),
@@ -105,6 +125,9 @@ def host_summary(host: Host, cpu: int, mem: int) -> Any:
         rebootRequired=False,
         managementServerIp="127.0.0.1",
     )
+    if host.tpm:
+        summary.tpmAttestation = tpm_attestation(host)
+    return summary
 
 
 def vm_runtime(vm: VM) -> Any:
@@ -274,6 +297,38 @@ def _hardware_summary(host_id: str, cores: int, memory_mb: int) -> Any:
         vendor="Dell Inc.", model="PowerEdge R650", uuid=stable_uuid("host", host_id),
         memorySize=memory_mb * 1024 * 1024, cpuModel="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
         cpuMhz=2000, numCpuPkgs=2, numCpuCores=cores, numCpuThreads=cores * 2, numNics=4, numHBAs=2)
+
+
+@functools.lru_cache(maxsize=8192)
+def _pnics(host_id: str, dpu: bool) -> Any:
+    """Two Broadcom 57414 uplinks; a DPU host (vSphere Distributed Services Engine) has two more, on its DPU."""
+    host_mac = hashlib.md5(host_id.encode()).hexdigest()
+    nics = [vim.host.PhysicalNic(device=f"vmnic{i}", key=f"key-vim.host.PhysicalNic-vmnic{i}", pci=f"0000:18:00.{i}",
+                                 driver="bnxtnet", mac=f"00:50:56:{host_mac[0:2]}:{host_mac[2:4]}:{i:02x}",
+                                 wakeOnLanSupported=False, spec=vim.host.PhysicalNic.Specification())
+            for i in range(2)]
+    if dpu:
+        nics += [vim.host.PhysicalNic(device=f"vmnic{i}", key=f"key-vim.host.PhysicalNic-vmnic{i}",
+                                      pci=f"0000:3b:00.{i - 2}", driver="mlx5_core",
+                                      mac=f"b8:ce:f6:{host_mac[4:6]}:{host_mac[6:8]}:{i:02x}",
+                                      wakeOnLanSupported=False, spec=vim.host.PhysicalNic.Specification(),
+                                      dpuId="dpu0")
+                 for i in (2, 3)]
+    return nics
+
+
+@functools.lru_cache(maxsize=8192)
+def _dpu_health(host_id: str) -> Any:
+    """runtime.healthSystemRuntime.hardwareStatusInfo.dpuStatusInfo of a DPU host (vSphere API 8.0.0.1)."""
+    green = vim.ElementDescription(key="green", label="Green", summary="Physical element is functioning as expected")
+    dpu = vim.host.HardwareStatusInfo.DpuStatusInfo(
+        name="NVIDIA BlueField-2 DPU", status=green, dpuId="dpu0",
+        fru=vim.host.Fru(type="DPU", partName="BlueField-2 E-Series DPU", partNumber="MBF2H516A-CENOT",
+                         manufacturer="NVIDIA", serialNumber=stable_uuid("dpu", host_id).replace("-", "")[:12].upper()),
+        sensors=[vim.host.HardwareStatusInfo.DpuStatusInfo.OperationalInfo(
+            sensorId="dpu0-temp", healthState=green, reading="52", units="degrees C",
+            timeStamp=_dt.datetime(2026, 1, 1, tzinfo=_dt.UTC))])
+    return vim.host.HealthStatusSystem.Runtime(hardwareStatusInfo=vim.host.HardwareStatusInfo(dpuStatusInfo=[dpu]))
 
 
 @functools.lru_cache(maxsize=4)

@@ -11,6 +11,7 @@ from ..core.errors import VapiError, message
 from ..core.hosts import evacuation
 from ..core.tasks import set_progress
 from ..model import Cluster, Commit, Host, Task, World
+from . import livepatch
 from .compliance import compute_host_compliance
 from .policies import effective_policies
 from .targets import Target, busy_check, check_commit, select_hosts, start_exclusive
@@ -31,6 +32,10 @@ _CHECKS = {
             "vSphere HA admission control leaves room to remediate hosts."),
     "parallel": ("com.vmware.vcIntegrity.lifecycle.ParallelRemediationCheck", "Parallel remediation",
                  "Parallel remediation is supported on the cluster."),
+    "livepatch": ("com.vmware.vcIntegrity.lifecycle.LivePatchCheck", "Live patch",
+                  "The host meets the live patch prerequisites (ESXi and vCenter Server 8.0 U3 or later, DRS fully "
+                  "automated, no TPM before 9.1, no DPU, an image that only changes the base image to a live patch "
+                  "of the installed version); VMs that cannot fast-suspend-resume are listed."),
 }
 
 
@@ -118,6 +123,23 @@ def host_blockers(world: World, target: Target, host: Host, policies: dict[str, 
     return errors, warnings
 
 
+def _live_patch_check(h: Host, lp: livepatch.Assessment, refused: bool, host_target: bool) -> dict[str, Any]:
+    """The live patch check of a host: ERROR when ENFORCE refuses the remediation because of it, WARNING when AUTO
+    falls back to a reboot or VMs will not fast-suspend-resume, OK otherwise."""
+    if lp.eligible:
+        problems: list[tuple[str, str | None]] = [
+            (f"{i.message}: host {h.name} stays non-compliant after the live patch until the VM is moved to the "
+             "patched revision.", livepatch.vm_fix(i.vm).capitalize() + ".") for i in lp.incompatible_vms]
+        return _check_status("livepatch", "WARNING" if problems else "OK", problems, False, host_target)
+    if refused:
+        return _check_status("livepatch", "ERROR", [
+            (f"Live patch is enforced and host {h.name} cannot be live patched: {r.message}.", r.resolution)
+            for r in lp.reasons], False, host_target)
+    return _check_status("livepatch", "WARNING", [
+        (f"Host {h.name} will be remediated with a reboot instead of a live patch: {r.message}.", r.resolution)
+        for r in lp.reasons], False, host_target)
+
+
 def _check(world: World, target: Target, commit: Commit, hosts: list[Host], task: Task) -> dict[str, Any]:
     start = time.time()
     set_progress(world, task, 10, f"Running pre-checks on {target.name}")
@@ -127,6 +149,8 @@ def _check(world: World, target: Target, commit: Commit, hosts: list[Host], task
         entity_results = []
         worst = "OK"
         rank = {"OK": 0, "WARNING": 1, "ERROR": 2}
+        refused = {h.id for h, _ in livepatch.enforce_refusal(
+            world, target, [h for h in hosts if h.installed != commit.image], commit.image, policies)}
         for h in hosts:
             statuses = []
             conn_ok = h.connection_state == "connected"
@@ -140,7 +164,13 @@ def _check(world: World, target: Target, commit: Commit, hosts: list[Host], task
                 "compat", "OK" if compat else "ERROR",
                 [] if compat else [(n["message"]["default_message"], None) for n in comp["notifications"]["errors"]],
                 False, target.kind == "host"))
+            lp = None
             if conn_ok and comp["status"] == "NON_COMPLIANT" and comp["impact"] != "NO_IMPACT":
+                lp = livepatch.assess(world, target, h, commit.image, policies, scope=hosts)
+                if lp.in_play:
+                    statuses.append(_live_patch_check(h, lp, h.id in refused, target.kind == "host"))
+            # a live-patched host is not evacuated; a host ENFORCE refuses is not remediated at all
+            if lp is not None and not lp.eligible and h.id not in refused:
                 errs, warns = host_blockers(world, target, h, policies)
                 drs_errs = [e for e in errs if "DRS" in e[0] or "standalone" in e[0]]
                 evac_errs = [e for e in errs if e not in drs_errs]

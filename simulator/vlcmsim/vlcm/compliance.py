@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 from ..core.clock import iso, scaled, sleep_phase
-from ..core.errors import VapiError
+from ..core.errors import VapiError, message
 from ..core.tasks import set_progress, start_task
 from ..model import Commit, Host, Image, Task, World
+from . import livepatch
 from .images import (
     add_on_info,
     base_image_info,
@@ -32,24 +33,6 @@ def _status_of(cur: Any, tgt: Any, incompatible: bool = False) -> str:
     if cur == tgt:
         return "COMPLIANT"
     return "INCOMPATIBLE" if incompatible else "NON_COMPLIANT"
-
-
-def _live_patchable(world: World, host: Host, desired: Image, policies: dict[str, Any]) -> bool:
-    inst = host.installed
-    if inst is None or inst.base_image == desired.base_image:
-        return False
-    if inst.add_on != desired.add_on or inst.hardware_support != desired.hardware_support:
-        return False
-    enabled = bool(policies.get("enforce_quick_patch"))
-    lp = (policies.get("software_policy_spec") or {}).get("live_patch_action") or {}
-    if lp.get("live_patch_mode") in ("AUTO_LIVE_PATCH", "ENFORCE_LIVE_PATCH"):
-        enabled = True
-    if not enabled:
-        return False
-    for bi in world.depot.base_images:
-        if bi.version == desired.base_image:
-            return inst.base_image in bi.quick_patch_compatible_versions
-    return False
 
 
 def compute_host_compliance(world: World, target: Target, host: Host, commit: Commit) -> dict[str, Any]:
@@ -159,6 +142,7 @@ def compute_host_compliance(world: World, target: Target, host: Host, commit: Co
 
     statuses = [base["status"], add_on["status"]] + [c["status"] for c in comps.values()] + \
                [p["status"] for p in hsp.values()] + [c["status"] for c in removed.values()]
+    pending = livepatch.pending_vms(world, host)
     if host.connection_state != "connected":
         status = "UNAVAILABLE"
         notes["errors"].append(note("errors", "com.vmware.vcIntegrity.lifecycle.HostNotConnected",
@@ -166,23 +150,39 @@ def compute_host_compliance(world: World, target: Target, host: Host, commit: Co
                                      [host.name], "Reconnect the host to vCenter Server and scan again."))
     elif "INCOMPATIBLE" in statuses:
         status = "INCOMPATIBLE"
-    elif "NON_COMPLIANT" in statuses:
+    elif "NON_COMPLIANT" in statuses or pending:
         status = "NON_COMPLIANT"
     else:
         status = "COMPLIANT"
 
+    extra: dict[str, Any] = {}
     if status == "COMPLIANT":
         impact = "NO_IMPACT"
     elif status in ("UNAVAILABLE", "INCOMPATIBLE"):
         impact = "UNKNOWN"
-    elif base["status"] != "COMPLIANT" or fw_changes:
-        policies = effective_policies(world, target)
-        if base["status"] != "COMPLIANT" and _live_patchable(world, host, desired, policies):
-            impact = "PARTIAL_MAINTENANCE_MODE_REQUIRED"
-        else:
-            impact = "REBOOT_REQUIRED"
+    elif "NON_COMPLIANT" not in statuses:
+        # live patched, but VMs that could not fast-suspend-resume still run the previous revision (seed 004: "any
+        # hosts running VMs that do not support FSR will continue to report being out of compliance. The VMs must
+        # be manually migrated using vMotion or power cycled"): nothing left for a remediation to do
+        impact = "NO_IMPACT"
+        extra = _pending_details(host, pending, notes)
     else:
-        impact = "MAINTENANCE_MODE_REQUIRED"
+        lp = livepatch.assess(world, target, host, desired, effective_policies(world, target))
+        if base["status"] != "COMPLIANT" or fw_changes:
+            impact = "PARTIAL_MAINTENANCE_MODE_REQUIRED" if lp.eligible else "REBOOT_REQUIRED"
+        else:
+            impact = "MAINTENANCE_MODE_REQUIRED"
+        if lp.eligible:
+            extra = _live_patch_details(host, lp, notes)
+        elif lp.in_play:
+            # the scan reports why a host cannot live patch (Broadcom KB 404826, ESX 9.x: "During the compliance
+            # scan, the following error may be reported: VMkernel Live Patch is incompatible ..."): errors under
+            # ENFORCE (remediation will be refused), warnings under AUTO (the host falls back to a reboot)
+            kind = "errors" if lp.mode == livepatch.ENFORCE else "warnings"
+            for r in lp.reasons:
+                notes[kind].append(note(kind, livepatch.NOTE + "Ineligible." + r.code,
+                                        f"Host {host.name} cannot be live patched: {r.message}.",
+                                        [host.name, r.code], r.resolution))
 
     result: dict[str, Any] = {
         "impact": impact, "status": status, "notifications": notes, "scan_time": now,
@@ -190,14 +190,69 @@ def compute_host_compliance(world: World, target: Target, host: Host, commit: Co
         "solutions": {}, "hardware_support": hsp,
         "host_hardware_details": {"host_uuid": host.uuid, "vendor": host.vendor, "model": host.model,
                                   "family": host.model.split()[0], "oem_strings": []},
+        **extra,
     }
     if removed:
         result["removed_components"] = removed
     if status == "NON_COMPLIANT":
-        result["stage_status"] = "STAGED" if staged_full else "NOT_STAGED"
+        # a live-patched host waiting for its VMs has nothing left to stage
+        result["stage_status"] = "STAGED" if staged_full or "NON_COMPLIANT" not in statuses else "NOT_STAGED"
     elif status == "UNAVAILABLE":
         result["stage_status"] = "UNKNOWN"
     return result
+
+
+def _live_patch_details(host: Host, lp: livepatch.Assessment, notes: dict[str, Any]) -> dict[str, Any]:
+    """impact_details / remediation_details of a host that a remediation will live patch, and a warning per VM
+    that will not fast-suspend-resume (seed 004: "The vSphere Lifecycle Manager compliance scan will report
+    virtual machines that are incompatible with FSR and the reason why. Having incompatible VMs on the host does
+    not block live patch")."""
+    actions = [f"Enter partial maintenance mode ({livepatch.PARTIAL_MM_NAME}); no virtual machine is migrated.",
+               "Mount and patch a new revision of " + ", ".join(lp.targets) + "."]
+    if lp.restarts_hostd:
+        actions.append("Restart hostd: the host shows as not responding in vCenter Server for a moment.")
+    if lp.needs_fsr:
+        actions.append("Fast-suspend-resume the powered-on virtual machines onto the patched revision.")
+    for issue in lp.incompatible_vms:
+        notes["warnings"].append(note(
+            "warnings", livepatch.NOTE + "VmIncompatible." + issue.code,
+            f"{issue.message}: host {host.name} will stay non-compliant after the live patch until the VM is moved "
+            f"to the patched revision; {livepatch.vm_fix(issue.vm)}.",
+            [issue.vm.name, issue.vm.id, issue.code, host.name]))
+        actions.append(f"After remediation, VM '{issue.vm.name}' ({issue.code}): {livepatch.vm_fix(issue.vm)}.")
+    actions.append(f"Exit partial maintenance mode; host {host.name} is not rebooted.")
+    # ImpactDetails (vSphere API 8.0.3.0): the partial maintenance mode flavour (a vim.host.PartialMaintenanceModeId)
+    # and the upgrade actions before exiting it; solution_impacts is required (no solution here); no
+    # memory_reservation ("If None, there is no elevated memory usage during and after the remediation")
+    return {"impact_details": {"partial_maintenance_mode_name": livepatch.PARTIAL_MM_NAME,
+                               "partial_maintenance_mode_upgrade_actions": lp.upgrade_actions(),
+                               "solution_impacts": {}},
+            # RemediationDetails: "for now, set only when Quick Patch is supported and the Quick Patch remediation
+            # policy is enforced"
+            "remediation_details": {"remediation_actions": [
+                {"action": message(livepatch.NOTE + f"Action{i}", text)} for i, text in enumerate(actions)]}}
+
+
+def _pending_details(host: Host, pending: list[Any], notes: dict[str, Any]) -> dict[str, Any]:
+    """A live-patched host whose VMs could not fast-suspend-resume: one warning per VM naming it and the reason,
+    the compliance status details and the actions left (RemediationDetails)."""
+    actions = []
+    for vm in pending:
+        rule = livepatch.fsr_blocker(vm)
+        code, text = (rule.code, rule.text) if rule else ("NOT_FAST_SUSPEND_RESUMED", "was not fast-suspend-resumed")
+        fix = livepatch.vm_fix(vm)
+        notes["warnings"].append(note(
+            "warnings", livepatch.NOTE + "VmPending." + code,
+            f"VM '{vm.name}' ({vm.id}) still runs the revision of host {host.name} from before the live patch: it "
+            f"{text} and could not be fast-suspend-resumed; {fix}.", [vm.name, vm.id, code, host.name]))
+        actions.append({"action": message(livepatch.NOTE + "PendingAction", f"VM '{vm.name}' ({code}): {fix}.",
+                                          [vm.name, code])})
+    names = ", ".join(f"'{v.name}'" for v in pending)
+    details = note("warnings", livepatch.NOTE + "HostPendingVms",
+                   f"Host {host.name} runs the desired image, but {len(pending)} VM(s) ({names}) still run the "
+                   "revision from before the live patch: the host is non-compliant until each is migrated with "
+                   "vMotion or power cycled and the host is scanned again.", [host.name, str(len(pending))])
+    return {"compliance_status_details": details, "remediation_details": {"remediation_actions": actions}}
 
 
 def rescan_hosts(world: World, target: Target, hosts: list[Host]) -> None:

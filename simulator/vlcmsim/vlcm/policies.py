@@ -138,7 +138,29 @@ def effective_policies(world: World, target: Target | None, defaults_kind: str =
         if world.is_91 and kind == "cluster":
             eff["software_policy_spec"] = {"live_patch_action": {"live_patch_mode": "DISABLE_LIVE_PATCH"}}
         layers = [_globals(world, kind)] + ([target.obj.policies] if target is not None else [])
+        mode = "DISABLE_LIVE_PATCH"
         for layer in layers:
             for k, v in layer.items():
                 eff[k] = dict(v) if isinstance(v, dict) else v
+            mode = _layer_live_patch_mode(layer) or mode
+        if world.is_91 and kind == "cluster":
+            # 9.1 keeps the two live patch fields in step (binding docstrings of ConfiguredPolicySpec
+            # .enforce_quick_patch: "When this field is set to true, ...livePatchMode will be set to ENFORCE_LIVE_PATCH
+            # automatically. When this field is set to false, ... DISABLE_LIVE_PATCH", and of
+            # ClusterSoftwarePolicySpec.live_patch_action: ENFORCE sets enforce_quick_patch true, other values false);
+            # the most specific layer that sets either decides
+            sps = dict(eff.get("software_policy_spec") or {})
+            sps["live_patch_action"] = {"live_patch_mode": mode}
+            eff["software_policy_spec"] = sps
+            eff["enforce_quick_patch"] = mode == "ENFORCE_LIVE_PATCH"
         return eff
+
+
+def _layer_live_patch_mode(layer: dict[str, Any]) -> str | None:
+    """The live patch mode one configured layer sets (9.1: live_patch_action wins over enforce_quick_patch)."""
+    lpa = (layer.get("software_policy_spec") or {}).get("live_patch_action")
+    if lpa and lpa.get("live_patch_mode"):
+        return str(lpa["live_patch_mode"])
+    if "enforce_quick_patch" in layer:
+        return "ENFORCE_LIVE_PATCH" if layer["enforce_quick_patch"] else "DISABLE_LIVE_PATCH"
+    return None

@@ -95,14 +95,16 @@ def _stage(world: World, target: Target, commit: Commit, hosts: list[Host], task
         scan(world, target, task, unknown)
     with world.lock:
         skipped = [h for h in hosts if h.compliance["status"] != "NON_COMPLIANT" or  # type: ignore[index]
-                   is_software_staged(h, commit) or is_fully_staged(h, commit)]
+                   is_software_staged(h, commit) or is_fully_staged(h, commit) or h.installed == commit.image]
         to_stage = [h for h in hosts if h not in skipped]
     statuses = stage_hosts(world, target, commit, to_stage, task, 20, 75)
     now = time.time()
     for h in skipped:
         notes = new_notes()
         comp = h.compliance or {}
-        why = ("is already staged" if comp.get("status") == "NON_COMPLIANT" else
+        why = ("already runs the desired image (VMs still on the revision from before a live patch)"
+               if comp.get("status") == "NON_COMPLIANT" and h.installed == commit.image else
+               "is already staged" if comp.get("status") == "NON_COMPLIANT" else
                f"is {str(comp.get('status', 'UNKNOWN')).lower().replace('_', '-')}")
         notes["info"].append(note("info", "com.vmware.vcIntegrity.lifecycle.StageSkipped",
                                    f"Host {h.name} {why}; nothing to stage.", [h.name]))
