@@ -198,7 +198,8 @@ def create_spec(bundle: Bundle, description: str | None, file_id: str | None = N
 
 def upload(client: Any, bundle: Bundle) -> str:
     """Push a local bundle to the upload endpoint; returns its file id."""
-    assert bundle.path is not None
+    if bundle.path is None:
+        raise ValueError("only a local bundle is uploaded")
     with open(bundle.path, "rb") as f:
         file_id = client.upload(UPLOAD_PATH, f, content_type="application/zip")
     if not isinstance(file_id, str) or not file_id:

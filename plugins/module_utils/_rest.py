@@ -602,9 +602,6 @@ def redact_url(url: Any) -> Any:
     return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
-_STREAM_ERRORS = (OSError, http.client.HTTPException, Urllib3Error, RequestException)
-
-
 class _BodyInterrupted(Exception):
     """Reading a response body failed after ``size`` bytes had been written out."""
 
@@ -637,7 +634,8 @@ def _copy_body(response: Any, fileobj: Any, chunk: int, total: int | None,
     while True:
         try:
             block = read()
-        except _STREAM_ERRORS as exc:  # the connection or the body broke (reset, timeout, cut short, TLS)
+        except (OSError, http.client.HTTPException, Urllib3Error, RequestException) as exc:
+            # the connection or the body broke (reset, timeout, cut short, TLS)
             raise _BodyInterrupted(size, exc) from None
         if not block:
             return size, digest

@@ -39,7 +39,7 @@ def cut() -> Exception:
 
 
 def test_download_streams_to_the_file_with_session_over_https_of_vcenter():
-    client, session, _ = make([login_ok("sid-9"), FakeStream([b"abc", b"defg"])])
+    client, session, _sleeps = make([login_ok("sid-9"), FakeStream([b"abc", b"defg"])])
     sink, seen = io.BytesIO(), []
     info = client.download(URL, sink, chunk=3, on_progress=lambda done, total: seen.append((done, total)))
     assert sink.getvalue() == b"abcdefg"
@@ -67,7 +67,7 @@ def test_reset_before_the_first_byte_is_retried_after_it_is_not():
 
 
 def test_short_body_is_an_interruption():
-    client, _session, _ = make([login_ok(), FakeStream([b"ab"], length=10)])
+    client, _session, _sleeps = make([login_ok(), FakeStream([b"ab"], length=10)])
     with pytest.raises(ConnectionFailure, match="ended after 2 of 10 bytes"):
         client.download(URL, io.BytesIO())
 
@@ -80,7 +80,7 @@ def test_download_errors_503_retry_401_relogin_404_error():
     client.download(URL, sink)
     assert sink.getvalue() == b"ok" and sleeps == [0.5] and client.logins == 2
     assert session.calls[-1]["headers"][SESSION_HEADER] == "two"
-    client, _session, _ = make([login_ok(), vapi_error(404, "NOT_FOUND", "No exported file")])
+    client, _session, _sleeps = make([login_ok(), vapi_error(404, "NOT_FOUND", "No exported file")])
     with pytest.raises(ApiError) as err:
         client.download(URL, io.BytesIO())
     assert err.value.status == 404 and "file=" not in str(err.value)
@@ -111,7 +111,7 @@ def test_upload_sends_the_file_rewound_on_retry():
 
 def test_api_error_keeps_the_vapi_data():
     error = FakeResponse(400, {"error_type": "RESOURCE_IN_USE", "messages": [], "data": {"affected_desired_states": []}})
-    client, _session, _ = make([login_ok(), error])
+    client, _session, _sleeps = make([login_ok(), error])
     with pytest.raises(ApiError) as err:
         client.delete("/api/esx/settings/depots/offline/d1")
     assert err.value.data == {"affected_desired_states": []} and "data" not in err.value.details
