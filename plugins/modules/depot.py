@@ -54,8 +54,12 @@ def absent(m: VcenterModule, depot_id: str | None, bundle: depots.Bundle | None,
     depot = depots.shown(candidates[0])
     depot.pop("create_time", None)
     if not m.check_mode:
-        depots.delete(m.rest, candidates[0], timeout=m.params["wait_timeout"],
-                      on_started=lambda tid: m.result.update(changed=True, task=tid))
+        try:
+            depots.delete(m.rest, candidates[0], timeout=m.params["wait_timeout"],
+                          on_started=lambda tid: m.result.update(changed=True, task=tid))
+        except depots.DepotInUseError:
+            m.result["changed"] = False            # refused (by the call or by its task): nothing was removed
+            raise
     return {"changed": True, "depot": depot, "diff": {"before": depot, "after": {}}}
 
 

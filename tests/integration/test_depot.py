@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,7 @@ def test_push_import_rerun_listing_and_removal(sim, target, run_playbook, files)
     assert depot["source_type"] == "PUSH" and depot["description"] == "Tiny-01 promotion"
     assert depot["ownerdata"] == f"vsphere.lifecycle sha256:{digest}"
     assert res["diff"]["before"] == {} and res["diff"]["after"]["id"] == depot["id"]
+    assert not re.search(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", json.dumps(res)), "a session-id-like token"
     recorded = target.state()["offline_depots"]                # judged by the simulator
     assert [(d["id"], d["sha256"]) for d in recorded] == [(depot["id"], digest)]
     assert target.counters()["depot_imports"] == 1 and target.calls(UPLOAD) == 1
