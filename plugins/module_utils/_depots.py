@@ -306,6 +306,9 @@ def in_use_rows(data: Any) -> list[dict[str, Any]]:
             "add_ons": _versions(state.get("affected_addon")),
             "components": _versions(state.get("affected_independent_components")),
             "solutions": sorted(state.get("affected_solutions") or {}),
+            "hardware_support": sorted(f"{manager} {package}"
+                                       for manager, info in (state.get("affected_hardware_support") or {}).items()
+                                       for package in sorted((info or {}).get("packages") or {})),
         }
         if state.get("entity_names"):
             row["entities"] = sorted(state["entity_names"])
@@ -334,6 +337,7 @@ def explain_in_use(label: str, rows: list[dict[str, Any]], original: str) -> str
         uses += [f"add-on {a}" for a in row["add_ons"]]
         uses += [f"component {c}" for c in row["components"]]
         uses += [f"solution {s}" for s in row["solutions"]]
+        uses += [f"hardware support {h}" for h in row["hardware_support"]]
         where = f"'{row['name']}'" + (f" ({row['id']})" if row.get("id") else "")
         parts.append(f"the desired image of {where}, which uses {', '.join(uses) or 'its content'}")
     return (f"{label} cannot be removed: its content is in use (RESOURCE_IN_USE) by {'; '.join(parts)}. "

@@ -95,7 +95,11 @@ def test_json_zip_iso_written_with_their_sha256_and_rerun_unchanged(sim, run_pla
     assert f"baseimages/ESXi_{desired['base_image']}.json" in meta
     assert f"addons/{desired['add_on']['name']}_{desired['add_on']['version']}.json" in meta
     assert {f"bulletins/{c}_{v}.xml" for c, v in desired["components"].items()} <= set(meta)
-    # ISO: ISO 9660, read by pycdlib
+    # ISO: ISO 9660 by its primary volume descriptor (sector 16: type 1, "CD001", version 1), and read by pycdlib
+    with files["iso"].open("rb") as f:
+        f.seek(16 * 2048)
+        pvd = f.read(7)
+    assert pvd[0] == 1 and pvd[1:6] == b"CD001" and pvd[6] == 1
     iso = pycdlib.PyCdlib()
     iso.open(str(files["iso"]))
     try:

@@ -19,6 +19,8 @@ IN_USE = {"affected_desired_states": [{
     "affected_base_image": {"version": "8.0.3-0.50.1", "display_name": "ESXi", "display_version": "8.0 U3e"},
     "affected_addon": {"DEL-ESXi": {"display_name": "Dell", "vendor": "Dell",
                                     "versions": [{"version": "A02", "display_version": "A02"}]}},
+    "affected_hardware_support": {"com.dell.openmanage": {"display_name": "OMIVV",
+                                                          "packages": {"Dell-R750-Firmware": {"versions": []}}}},
     "affected_independent_components": {"Intel-i40en": {"display_name": "i40en",
                                                         "versions": [{"version": "2.6", "display_version": "2.6"}]}},
 }], "affected_baselines": [{"baseline": "Critical", "id": 3, "affected_updates": {"b1": {}}}]}
@@ -116,6 +118,7 @@ def test_in_use_refusal_names_images_and_what_they_use():
     assert "offline depot d1 ('promo') cannot be removed" in text
     assert "'Target-01' (domain-c8)" in text and "base image 8.0.3-0.50.1 (8.0 U3e)" in text
     assert "add-on DEL-ESXi A02" in text and "component Intel-i40en 2.6" in text and "baseline 'Critical'" in text
+    assert "hardware support com.dell.openmanage Dell-R750-Firmware" in text
     rows = err.value.details["in_use_by"]
     assert [r["kind"] for r in rows] == ["desired image", "baseline"] and rows[0]["components"] == ["Intel-i40en 2.6"]
     # the same refusal reported by the task instead of the call
