@@ -66,6 +66,7 @@ class ApiError(VsphereError):
         messages: list[str] | None = None,
         method: str | None = None,
         path: str | None = None,
+        data: Any = None,
     ) -> None:
         super().__init__(message, status=status, error_type=error_type, api_messages=messages or None)
         self.status = status
@@ -73,6 +74,9 @@ class ApiError(VsphereError):
         self.messages = messages or []
         self.method = method
         self.path = path
+        # the vAPI error's ``data`` (e.g. the PrecheckResult of RESOURCE_IN_USE); not a result key by itself:
+        # the code that knows its structure decides what to report
+        self.data = data
 
 
 class NotFoundError(VsphereError):

@@ -8,7 +8,8 @@ does), the session id in header ``vmware-api-session-id``, one re-login when vCe
 401 UNAUTHENTICATED, bounded retries with exponential backoff for 429/502/503/504, connection
 resets and timeouts (honouring ``Retry-After``), no retry for what retrying cannot fix (a
 name that does not resolve, a refused connection), a default timeout, and ``DELETE
-/api/session`` on close.
+/api/session`` on close. Files move streamed: :meth:`RestClient.download` (exported images) and
+:meth:`RestClient.upload` (``/vum-fileupload``), with the same session, checks and retries.
 
 Trust: the certificate of vCenter is verified against ``ca_path`` when set, otherwise against
 the system trust store (OpenSSL's default paths, as ``ssl.create_default_context()`` and the
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import errno
+import hashlib
+import http.client
 import socket
 import ssl
 import time
@@ -39,17 +42,20 @@ try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import SSLError, Timeout
+    from requests.exceptions import RequestException, SSLError, Timeout
+    from urllib3.exceptions import HTTPError as Urllib3Error
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover - exercised by the import sanity test
     requests = None  # type: ignore[assignment]
     HTTPAdapter = object  # type: ignore[assignment,misc]
+    RequestException = Urllib3Error = OSError  # type: ignore[assignment,misc]
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = str(exc)
 
 SESSION_HEADER = "vmware-api-session-id"
+DOWNLOAD_CHUNK = 1024 * 1024
 
 
 class Client(Protocol):
@@ -345,28 +351,92 @@ class RestClient:
         triggers one re-login; 429/502/503/504 and connection resets are retried.
         """
         url_path = path if path.startswith("/api") else "/api" + ("" if path.startswith("/") else "/") + path
-        expected = set(expect)
+        response = self._authorized(method.upper(), url_path, params=params, json=json, retry_on_reset=retry_on_reset)
+        if response.status_code in set(expect):
+            return _json_or_none(response)
+        raise self._api_error(method.upper(), url_path, response)
+
+    def _authorized(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
+                    **kwargs: Any) -> Any:
+        """One request with the session header (login first when there is no session; after a 401, one re-login
+        and the request again), with the retries of :meth:`_send`; returns the response, whatever its status."""
         if self._session_id is None:
             self.login()
         relogged = False
         while True:
-            response = self._send(
-                method.upper(),
-                url_path,
-                params=params,
-                json=json,
-                headers={SESSION_HEADER: self._session_id or ""},
-                retry_on_reset=retry_on_reset,
-            )
+            response = self._send(method, path, headers={**(headers or {}), SESSION_HEADER: self._session_id or ""},
+                                  **kwargs)
             if response.status_code == 401 and not relogged:
                 # expired or unknown session: log in again, once, and repeat the call
+                _close_quietly(response)
                 self._session_id = None
                 relogged = True
                 self.login()
                 continue
-            if response.status_code in expected:
-                return _json_or_none(response)
-            raise self._api_error(method.upper(), url_path, response)
+            return response
+
+    # ----------------------------------------------------------------- files
+    def download(self, url: str, fileobj: Any, *, chunk: int = DOWNLOAD_CHUNK,
+                 on_progress: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
+        """Stream ``GET url`` into ``fileobj`` (anything with ``write(bytes)``); returns ``{"size", "sha256",
+        "content_length", "content_type"}``.
+
+        ``url`` is a path on vCenter or a URL vCenter returned (export: ``http://vc:9084/vum-filedownload/download
+        ?file=...``). Only its path and query are used: the request goes to the vCenter address of this client, over
+        HTTPS with the same certificate checks, timeout (per read) and session header as every call, so the session
+        id never travels to another host or in clear text. Retries (connection resets and timeouts, 429/502/503/504,
+        one re-login after a 401) happen only while no byte of the body has reached ``fileobj``; an interruption
+        after that raises :class:`ConnectionFailure` (``fileobj`` cannot be rewound here: the caller discards it).
+        A body shorter than its ``Content-Length`` is an interruption too. ``on_progress(done, total)`` is called
+        after every block (``total`` None without ``Content-Length``). Messages name the path, never the query.
+        """
+        try:
+            path, shown = download_path(url)
+        except ValueError as exc:
+            raise ApiError(f"vCenter {self.params.hostname} returned an unusable download URL: {exc}") from None
+        address = f"{self.params.hostname}:{self.params.port}"
+        attempt = 0
+        while True:
+            attempt += 1
+            response = self._authorized("GET", path, stream=True, headers={"Accept": "*/*"})
+            if response.status_code != 200:
+                error = self._api_error("GET", shown, response)
+                _close_quietly(response)
+                raise error
+            total = _content_length(response)
+            try:
+                size, digest = _copy_body(response, fileobj, chunk, total, on_progress)
+            except _BodyInterrupted as broken:
+                if broken.size == 0 and attempt <= self.retry.max_retries:
+                    self.retries += 1              # nothing reached fileobj yet: the request can be repeated
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                of_total = f" of {total}" if total is not None else ""
+                raise ConnectionFailure(
+                    f"download of {shown} from vCenter {address} was interrupted after {broken.size}{of_total} "
+                    f"bytes ({_root_reason(broken.cause)}); not retried once data had arrived: run the module again",
+                    address=address, connection_attempts=attempt, connection_error=connection_error_kind(broken.cause),
+                ) from None
+            finally:
+                _close_quietly(response)
+            if total is not None and size != total:
+                raise ConnectionFailure(f"download of {shown} from vCenter {address} ended after {size} of {total} "
+                                        "bytes: run the module again", address=address, connection_attempts=attempt)
+            return {"size": size, "sha256": digest.hexdigest(), "content_length": total,
+                    "content_type": response.headers.get("Content-Type")}
+
+    def upload(self, path: str, fileobj: Any, *, content_type: str = "application/octet-stream",
+               expect: Iterable[int] = (200, 201)) -> Any:
+        """``POST path`` with the bytes of ``fileobj`` (a seekable binary file, sent in blocks, rewound before each
+        retry) as the body and the session header; returns the decoded JSON answer.
+
+        Used for ``/vum-fileupload`` (offline bundles pushed to the depot). Retries as every call: a repeated
+        upload at most leaves an unused file on the server, it changes no configuration.
+        """
+        response = self._authorized("POST", path, data=fileobj, headers={"Content-Type": content_type})
+        if response.status_code in set(expect):
+            return _json_or_none(response)
+        raise self._api_error("POST", path, response)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
@@ -394,12 +464,25 @@ class RestClient:
         headers: dict[str, str],
         auth: Any = None,
         retry_on_reset: bool = True,
+        stream: bool = False,
+        data: Any = None,
     ) -> Any:
-        """One logical request with bounded retries; returns the final response."""
+        """One logical request with bounded retries; returns the final response.
+
+        ``stream``: the body is left unread (see :meth:`download`); ``data``: a body to send as is (a file object
+        is rewound before every attempt).
+        """
         url = self.params.base_url + path
+        extra: dict[str, Any] = {}
+        if stream:
+            extra["stream"] = True
         attempt = 0
         while True:
             attempt += 1
+            if data is not None:
+                if hasattr(data, "seek"):
+                    data.seek(0)
+                extra["data"] = data
             try:
                 response = self._http.request(
                     method,
@@ -410,6 +493,7 @@ class RestClient:
                     auth=auth,
                     verify=self.params.verify,  # explicit on every call: env CA bundles must not win
                     timeout=self.params.timeout,
+                    **extra,
                 )
             except Exception as exc:  # noqa: BLE001 - classified below
                 address = f"{self.params.hostname}:{self.params.port}"
@@ -439,7 +523,9 @@ class RestClient:
                 ) from None
             if response.status_code in self.retry.statuses and attempt <= self.retry.max_retries:
                 self.retries += 1
-                self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
+                retry_after = response.headers.get("Retry-After")
+                _close_quietly(response)
+                self._sleep(self.retry.delay(attempt, retry_after))
                 continue
             return response
 
@@ -477,9 +563,104 @@ class RestClient:
             text += f" {error_type}"
         if messages:
             text += ": " + "; ".join(messages)
+        body = _json_or_none(response)
         return ApiError(
-            text, status=response.status_code, error_type=error_type, messages=messages, method=method, path=path
+            text, status=response.status_code, error_type=error_type, messages=messages, method=method, path=path,
+            data=body.get("data") if isinstance(body, Mapping) else None,
         )
+
+
+def download_path(url: str) -> tuple[str, str]:
+    """(path and query to request from vCenter, path alone to show) of a download URL or path.
+
+    ``http://vc:9084/vum-filedownload/download?file=X.json`` -> (``/vum-filedownload/download?file=X.json``,
+    ``/vum-filedownload/download``). Messages and results show only the path: a query may carry a token.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(url))
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        raise ValueError(f"not a download URL or absolute path: {parts.path or '(empty)'}")
+    return parts.path + (f"?{parts.query}" if parts.query else ""), parts.path
+
+
+def redact_url(url: Any) -> Any:
+    """A URL fit for messages and results: no user info, no query, no fragment (either may carry a secret or
+    a session); anything that is not an absolute URL is returned as is."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not isinstance(url, str) or "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(unreadable URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+class _BodyInterrupted(Exception):
+    """Reading a response body failed after ``size`` bytes had been written out."""
+
+    def __init__(self, size: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.size = size
+        self.cause = cause
+
+
+def _copy_body(response: Any, fileobj: Any, chunk: int, total: int | None,
+               on_progress: Callable[[int, int | None], None] | None) -> tuple[int, Any]:
+    """Copy a streamed body into ``fileobj`` as its bytes arrive; returns (size, sha256 object).
+
+    Reads with ``raw.read1`` where urllib3 has it (whatever has arrived, up to ``chunk``), so a connection that
+    breaks in the middle has delivered what it carried before (``iter_content`` would wait for a full chunk and
+    drop a partial one); otherwise ``iter_content``. A failure of the read is a :class:`_BodyInterrupted`; a
+    failure of ``fileobj`` (a full disk) propagates as it is.
+    """
+    raw_read1 = getattr(getattr(response, "raw", None), "read1", None)
+    if callable(raw_read1):
+        def read() -> bytes:
+            return raw_read1(chunk, decode_content=True)
+    else:
+        blocks = response.iter_content(chunk_size=chunk)
+
+        def read() -> bytes:
+            return next(blocks, b"")
+    digest = hashlib.sha256()
+    size = 0
+    while True:
+        try:
+            block = read()
+        except (OSError, http.client.HTTPException, Urllib3Error, RequestException) as exc:
+            # the connection or the body broke (reset, timeout, cut short, TLS)
+            raise _BodyInterrupted(size, exc) from None
+        if not block:
+            return size, digest
+        fileobj.write(block)
+        digest.update(block)
+        size += len(block)
+        if on_progress is not None:
+            on_progress(size, total)
+
+
+def _content_length(response: Any) -> int | None:
+    try:
+        value = int(response.headers.get("Content-Length"))
+    except (TypeError, ValueError):
+        return None
+    return value if value >= 0 else None
+
+
+def _close_quietly(response: Any) -> None:
+    close = getattr(response, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - releasing a connection must not hide the real outcome
+            pass
 
 
 def _json_or_none(response: Any) -> Any:

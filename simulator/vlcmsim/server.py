@@ -32,6 +32,26 @@ def build_router() -> Router:
     return router
 
 
+def _cut_body(body: Iterable[bytes], limit: int) -> Iterable[bytes]:
+    """The first ``limit`` bytes of a response body, then a connection reset (fault ``after_bytes``): the client
+    has the headers (with the full Content-Length) and part of the body when the connection drops."""
+    sent = 0
+    try:
+        for chunk in body:
+            room = limit - sent
+            if len(chunk) >= room:
+                if room:
+                    yield chunk[:room]
+                break
+            sent += len(chunk)
+            yield chunk
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    raise ConnectionResetError(errno.ECONNRESET, f"connection reset by the simulator after {limit} bytes (fault)")
+
+
 class App:
     """The WSGI app. `world` can be swapped by /sim/reset (the loader is kept for that)."""
 
@@ -64,7 +84,9 @@ class App:
         except Exception as exc:  # noqa: BLE001 - never leak a traceback page to a client
             log.exception("internal error on %s %s", request.method, request.path)
             response = error_response(vapi_error("ERROR", f"internal simulator error: {exc!r}"))
-        return response(environ, start_response)
+        body = response(environ, start_response)
+        cut = getattr(response, "cut_after_bytes", None)
+        return body if cut is None else _cut_body(body, cut)
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
@@ -79,7 +101,8 @@ class App:
         self.count(key)
         fault = faults.match_request(world, request.method, path, action)
         reset_after = fault is not None and fault["type"] == "reset_connection" and bool(fault.get("after_response"))
-        if fault is not None and not reset_after:
+        cut_after = fault.get("after_bytes") if fault is not None and fault["type"] == "reset_connection" else None
+        if fault is not None and not reset_after and cut_after is None:
             early = self.apply_fault(fault, request)
             if early is not None:
                 return early
@@ -95,6 +118,8 @@ class App:
         if reset_after:
             # the request was carried out; the client never sees the answer
             raise ConnectionResetError(errno.ECONNRESET, "connection reset by the simulator after the request (fault)")
+        if cut_after is not None:
+            response.cut_after_bytes = int(cut_after)   # __call__ sends that much of the body, then resets
         return response
 
     def apply_fault(self, fault: dict[str, Any], request: Request) -> Response | None:

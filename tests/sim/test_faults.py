@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 from _simapi import Api, build_scenario, cluster, host
 from vlcmsim.testing import SimulatorError
 
@@ -38,6 +39,28 @@ def test_reset_connection_drops_the_socket(tiny: Api) -> None:
     with pytest.raises(requests.exceptions.ConnectionError):
         tiny.get("/vcenter/host")
     assert tiny.get("/vcenter/host").status_code == 200
+
+
+def test_reset_after_bytes_cuts_the_body_after_the_headers(tiny: Api) -> None:
+    """after_bytes: the answer is produced, its headers and that many body bytes are sent, then the socket drops
+    (a download cut in the middle); the control without the fault gets the whole body."""
+    base = tiny.cpath("Tiny-01")
+    spec = {"export_software_spec": False, "export_iso_image": True, "export_offline_bundle": False}
+    url = tiny.post(f"{base}?action=export", spec).json()["ISO_IMAGE"]
+    whole = tiny.http.get(url, timeout=30).content
+    tiny.faults({"type": "reset_connection", "path": "/vum-filedownload/download", "after_bytes": 5000})
+    response = tiny.http.get(url, stream=True, timeout=30)
+    assert response.status_code == 200 and int(response.headers["Content-Length"]) == len(whole) > 5000
+    got = b""
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        while block := response.raw.read1(65536):                # whatever has arrived, as it arrives
+            got += block
+    assert got == whole[:5000]
+    assert tiny.sim.faults() == []
+    assert tiny.http.get(url, timeout=30).content == whole
+    for bad in ({"after_bytes": -1}, {"after_bytes": "x"}, {"after_bytes": 1, "after_response": True}):
+        with pytest.raises(SimulatorError, match="after_"):
+            tiny.faults({"type": "reset_connection", **bad})
 
 
 def test_expire_session(tiny: Api) -> None:

@@ -7,6 +7,9 @@ query value) and fire `count` times (default 1):
     {"type": "http_status", "status": 503, "retry_after": 1}
     {"type": "reset_connection"}                      (before the request is handled)
     {"type": "reset_connection", "after_response": true}   (handled, then the answer is lost)
+    {"type": "reset_connection", "after_bytes": 4096}      (handled; headers and the first 4096 bytes of the
+                                                            body sent, then the connection is reset: a
+                                                            download cut in the middle)
     {"type": "slow", "seconds": 2}
     {"type": "expire_session"}
 
@@ -79,6 +82,12 @@ def normalize(world: World, fault: Any) -> dict[str, Any]:
                 raise FaultError("fault field 'retry_after' must be a non-negative number")
         if ftype == "reset_connection" and not isinstance(out.get("after_response", False), bool):
             raise FaultError("fault field 'after_response' must be true or false")
+        if ftype == "reset_connection" and "after_bytes" in out:
+            cut = out["after_bytes"]
+            if not isinstance(cut, int) or isinstance(cut, bool) or cut < 0:
+                raise FaultError("fault field 'after_bytes' must be a non-negative integer")
+            if out.get("after_response"):
+                raise FaultError("fault fields 'after_bytes' and 'after_response' exclude each other")
         if ftype == "slow":
             secs = out.get("seconds", 1)
             if not isinstance(secs, (int, float)) or secs < 0:

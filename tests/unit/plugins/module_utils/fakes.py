@@ -129,3 +129,34 @@ def cluster_compliance():
                   "host-11": host_compliance("COMPLIANT", "8.0.3-0.35.24280767")},
         "host_info": {"host-10": {"name": "esx-b"}, "host-11": {"name": "esx-a"}, "host-12": {"name": "esx-c"}},
     }
+
+
+class _FakeRaw:
+    """urllib3's ``HTTPResponse.read1`` stand-in: hands out the scripted pieces (bytes, or an exception to raise)."""
+
+    def __init__(self, pieces: list[Any]) -> None:
+        self.pieces = list(pieces)
+
+    def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        if not self.pieces:
+            return b""
+        item = self.pieces.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+class FakeStream:
+    """A streamed 200 answer whose body arrives in ``pieces``; ``Content-Length`` is their total unless given."""
+
+    def __init__(self, pieces: list[Any], status: int = 200, headers: dict[str, str] | None = None,
+                 length: int | None = None) -> None:
+        self.status_code = status
+        total = sum(len(p) for p in pieces if isinstance(p, bytes)) if length is None else length
+        self.headers = {"Content-Length": str(total), "Content-Type": "application/zip", **(headers or {})}
+        self.raw = _FakeRaw(pieces)
+        self.content = b""
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
