@@ -16,7 +16,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STATE := .state
 DEMO_STATE := $(STATE)/demo
 
-.PHONY: venv sim demo test lint sanity units integration collection-tree runtime-tree clean govmomi-deps
+.PHONY: venv sim demo test lint sanity units integration molecule collection-tree runtime-tree clean govmomi-deps
 
 $(STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,11 +37,11 @@ runtime-tree:
 	@mkdir -p $(RUNTIME)/ansible_collections/vsphere
 	@ln -sfn $(CURDIR) $(RUNTIME)/ansible_collections/vsphere/lifecycle
 
-# ruff (Python), ansible-lint (playbooks, offline), antsibull-docs (module docs), antsibull-changelog (fragments)
+# ruff (Python), ansible-lint (production profile, .ansible-lint: playbooks, roles, Molecule scenarios; offline), antsibull-docs (module docs), antsibull-changelog (fragments)
 lint: $(STAMP) runtime-tree
 	$(BIN)/ruff check plugins simulator tests bench
 	cd $(RUNTIME)/ansible_collections/vsphere/lifecycle && PATH=$(CURDIR)/$(BIN):$$PATH \
-	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/ansible-lint --offline --nocolor -q playbooks/
+	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/ansible-lint --offline --nocolor -q playbooks/ roles/ extensions/
 	cd $(RUNTIME)/ansible_collections/vsphere/lifecycle && PATH=$(CURDIR)/$(BIN):$$PATH \
 	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 	$(BIN)/antsibull-changelog lint
@@ -91,7 +91,14 @@ integration: $(STAMP) govmomi-deps
 ee-check: $(STAMP)
 	$(BIN)/python tests/ee/check_ee.py
 
-test: lint ee-check sanity units integration
+# Molecule scenarios of the roles (extensions/molecule/, one per role; delegated driver: each scenario starts and
+# stops its own vlcmsim): destroy, create, converge, idempotence, verify, destroy
+molecule: $(STAMP) runtime-tree
+	PATH=$(CURDIR)/$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
+	  ANSIBLE_HOME=$(CURDIR)/.cache/molecule-ansible MOLECULE_NO_LOG=false \
+	  bash -c 'time $(BIN)/molecule test --all'
+
+test: lint ee-check sanity units integration molecule
 
 # Starts vlcmsim on the demo scenario in the background, runs the compliance report and the main job
 # (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
