@@ -102,8 +102,10 @@ test: lint ee-check sanity units integration molecule
 
 # Starts vlcmsim on the demo scenario in the background, runs the compliance report and the main job
 # (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
-# connection taken only from VMWARE_* environment variables (and the simulator's CA), then stops the
-# simulator, also when the playbook fails.
+# connection taken only from VMWARE_* environment variables (and the simulator's CA), then the rolling
+# remediation playbook over the inventory plugin's clusters (Cluster-A is compliant by then and skipped;
+# Cluster-B goes in capacity-aware waves) and the simulator's peak of hosts in maintenance mode and capacity
+# violations, then stops the simulator, also when a playbook fails.
 demo: $(STAMP) runtime-tree
 	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE)
 	@$(BIN)/vlcmsim --scenario demo --port 0 --time-scale 0.01 --state-dir $(DEMO_STATE) \
@@ -117,7 +119,17 @@ demo: $(STAMP) runtime-tree
 	export ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
 	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \
 	$(BIN)/ansible-playbook playbooks/compliance_report.yml && \
-	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true
+	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true && \
+	echo "== the clusters of the inventory plugin (playbooks/inventory/demo.vcenter.yml)" && \
+	$(BIN)/ansible-inventory -i playbooks/inventory/demo.vcenter.yml --graph vlcm_clusters && \
+	echo "== rolling remediation (playbooks/rolling_remediation.yml): capacity-aware waves, cluster by cluster" && \
+	$(BIN)/ansible-playbook -i playbooks/inventory/demo.vcenter.yml playbooks/rolling_remediation.yml \
+	  -e vlcm_accept_eula=true && \
+	$(BIN)/python -c 'import sys; from vlcmsim.testing import SimulatorHandle as S; s = S.attach(sys.argv[1]); \
+	  c = s.counters(); n = {x["id"]: x["name"] for x in s.state()["clusters"]}; \
+	  print("vlcmsim counters: peak hosts in maintenance mode per cluster", \
+	        {n[k]: v for k, v in sorted(c["max_hosts_in_maintenance_per_cluster"].items())}, \
+	        "| capacity violations", c["capacity_violations"])' $(DEMO_STATE)
 
 clean:
 	rm -rf $(VENV) tests/output .pytest_cache .cache $(STATE)

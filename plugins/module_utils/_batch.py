@@ -94,6 +94,7 @@ class BatchRun:
         self.failed_ids: list[str] = []            # hosts whose remediation failed (vLCM leaves them in maintenance)
         self.failure: tuple[list[dict[str, Any]], list[str]] | None = None   # (apply rows, task messages)
         self.maintenance: dict[str, bool] = {}     # maintenance state of the batch's hosts after the apply
+        self.vm_hosts: dict[str, str] = {}         # vm id -> host id of the VMs stopped for maintenance mode
 
     def named(self, ids: Any) -> list[str]:
         return out.by_name(self.names, ids)
@@ -116,6 +117,8 @@ class BatchRun:
             return res
         hosts, config_ex = mm.cluster_hosts(self.soap, self.target.id)
         self._check_batch(todo, hosts, config_ex)
+        power_action = (pol.read_effective(self.rest, self.target) or {}).get("pre_remediation_power_action")
+        stop_vms = self._vms_to_stop(todo, power_action)
         in_mm = [h for h in todo if hosts[h]["in_maintenance"]]
         to_enter = [h for h in todo if not hosts[h]["in_maintenance"]]
         res["already_in_maintenance_mode"] = self.named(in_mm)
@@ -128,13 +131,19 @@ class BatchRun:
         commit = (compliance or {}).get("commit")
         if self.check_mode:
             res.update(would_remediate=self.named(todo), would_enter_maintenance_mode=self.named(to_enter),
-                       would_change_policy=bool(change), changed=True)
+                       would_change_policy=bool(change), would_stop_vms=sorted(stop_vms.values()), changed=True)
             return res
         if p["precheck"]:
             self._precheck(todo, commit)
         running_vms = rem.powered_on_vms(self.rest, todo)
         # ------------------------------------------------------------------ changes
-        self._enter(to_enter)
+        self._stop_vms(stop_vms, power_action)
+        try:
+            self._enter(to_enter)
+        except BatchError:
+            self._start_vms(stop_vms)
+            res["vms_not_restored"] = rem.vms_not_running(self.rest, running_vms)
+            raise
         try:
             if change:
                 pol.write(self.rest, self.target, pol.desired_spec(configured, effective, change))
@@ -143,6 +152,8 @@ class BatchRun:
         finally:
             try:
                 self._leave(todo)
+                self._start_vms({vm: name for vm, name in stop_vms.items()
+                                 if self.vm_hosts.get(vm) not in set(self.failed_ids)} if not self.apply_running else {})
             finally:
                 if res["policy_changed"]:
                     self._restore(configured)
@@ -171,6 +182,44 @@ class BatchRun:
         down = [v["name"] for h, v in hosts.items() if h in todo and v["connection_state"] != "connected"]
         if down:
             raise BatchError(f"host(s) {', '.join(sorted(down))} of the batch are not connected; nothing was changed")
+
+    def _vms_to_stop(self, todo: list[str], power_action: str | None) -> dict[str, str]:
+        """{vm id: name} of the running VMs on the batch's hosts that maintenance mode cannot evacuate (no vMotion, or
+        DRS not fully automated): powered off or suspended first when the cluster's pre_remediation_power_action says
+        so (as vLCM does when it enters maintenance mode itself), else the batch is refused before any change."""
+        rows = capacity.read_cluster(self.soap, self.target.id)
+        drs = capacity.cluster_settings(rows, self.target.id)["drs"]
+        _hosts, vms, _cores = capacity.planner_inputs(rows, drs_automatic=drs["enabled"] and
+                                                      drs["behavior"] == "fullyAutomated")
+        stuck = [vm for vm in vms if vm.running and vm.unmovable and vm.host in set(todo)]
+        self.vm_hosts = {vm.id: vm.host for vm in stuck}
+        if stuck and power_action not in capacity.POWER_ACTIONS_THAT_STOP_VMS:
+            raise BatchError("the batch cannot enter maintenance mode, nothing was changed: " + "; ".join(
+                f"VM '{vm.name}' on host '{self.names.get(vm.host, vm.host)}' {vm.unmovable}" for vm in stuck)
+                + "; set the cluster's pre_remediation_power_action to POWER_OFF_VMS or SUSPEND_VMS "
+                "(vsphere.lifecycle.remediation_policy), or move or power off these VMs")
+        return {vm.id: vm.name for vm in stuck}
+
+    def _stop_vms(self, vms: Mapping[str, str], action: str | None) -> None:
+        if not vms or action is None:
+            return
+        ends = mm.power(self.soap, vms, action, wait=EXIT_WAIT_SECONDS,
+                        on_started=lambda _vm: self.res.update(changed=True))
+        self.res["stopped_vms"] = sorted(vms[v] for v, e in ends.items() if e.ok)
+        bad = {v: e for v, e in ends.items() if not e.ok}
+        if bad:
+            self._start_vms({v: vms[v] for v, e in ends.items() if e.ok})
+            raise BatchError("the VMs that cannot move could not be stopped before maintenance mode, nothing was "
+                             "remediated: " + "; ".join(f"VM '{vms[v]}': {e.error}" for v, e in sorted(bad.items())))
+
+    def _start_vms(self, vms: Mapping[str, str]) -> None:
+        """Power on again the VMs this run stopped (their hosts are out of maintenance mode)."""
+        if not vms:
+            return
+        ends = mm.power(self.soap, vms, "POWER_ON", wait=EXIT_WAIT_SECONDS)
+        for vm_id, end in ends.items():
+            if not end.ok:
+                self.warn(f"VM '{vms[vm_id]}' could not be powered on again: {end.error}")
 
     def _precheck(self, todo: list[str], commit: str | None) -> None:
         result = rem.check(self.rest, self.target, todo, commit=commit, timeout=self.p["wait_timeout"]).get("result") or {}

@@ -150,3 +150,27 @@ def leave(soap: Any, host_ids: Iterable[str], *, wait: float,
     tasks, ends = _start(soap, host_ids, lambda host: host.ExitMaintenanceMode_Task(timeout=0), on_started)
     ends.update(wait_tasks(soap, tasks, timeout=wait))
     return ends
+
+
+POWER_METHODS = {"POWER_OFF_VMS": "PowerOffVM_Task", "SUSPEND_VMS": "SuspendVM_Task",
+                 "SUSPEND_VMS_TO_MEMORY": "SuspendVM_Task", "POWER_ON": "PowerOnVM_Task"}
+
+
+def power(soap: Any, vm_ids: Iterable[str], action: str, *, wait: float,
+          on_started: Callable[[str], None] | None = None) -> dict[str, TaskEnd]:
+    """Power VMs off, suspend them (the cluster's ``pre_remediation_power_action``) or power them on again
+    (``POWER_ON``): one task per VM, all started, then followed together."""
+    method = POWER_METHODS[action]
+    tasks: dict[str, Any] = {}
+    ends: dict[str, TaskEnd] = {}
+    for vm_id in vm_ids:
+        try:
+            tasks[vm_id] = getattr(soap.ref("VirtualMachine", vm_id), method)()
+        except vmodl.MethodFault as exc:
+            kind, text = fault_text(exc)
+            ends[vm_id] = TaskEnd("error", text, kind)
+            continue
+        if on_started is not None:
+            on_started(vm_id)
+    ends.update(wait_tasks(soap, tasks, timeout=wait))
+    return ends
