@@ -36,6 +36,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     VsphereError,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Selection
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._tasks import PollPolicy
 
 VLCM_PARALLEL_LIMIT = pol.PARALLEL_MAX_HOSTS
 EXIT_WAIT_SECONDS = 1800.0       # how long to follow ExitMaintenanceMode_Task (vCenter takes seconds)
@@ -60,6 +61,9 @@ def check_options(params: Mapping[str, Any]) -> None:
     if count > VLCM_PARALLEL_LIMIT:
         raise OptionError(f"hosts names {count} hosts: vLCM remediates at most {VLCM_PARALLEL_LIMIT} hosts in "
                           "parallel; split the batch", option="hosts")
+    if params.get("task_poll_max") is not None and not 0 < params["task_poll_max"] <= 60:
+        raise OptionError(f"task_poll_max is {params['task_poll_max']}: give the longest pause between two reads of a "
+                          "running vLCM task in seconds, more than 0 and at most 60 (default 10)", option="task_poll_max")
     cap = params.get("max_hosts_in_maintenance")
     if cap is not None:
         if cap < 1:
@@ -300,7 +304,7 @@ class BatchRun:
 
         try:
             applied = rem.apply(self.rest, self.target, todo, commit=commit, timeout=self.p["wait_timeout"],
-                                on_started=started)
+                                on_started=started, poll=PollPolicy(maximum=float(self.p["task_poll_max"])))
         except ApiError as exc:
             if exc.error_type == "ALREADY_IN_DESIRED_STATE":
                 return

@@ -25,6 +25,7 @@ def main() -> None:
             maintenance_timeout=dict(type="int", default=3600),
             precheck=dict(type="bool", default=True),
             refresh=dict(type="bool", default=False),
+            task_poll_max=dict(type="float", default=10.0),
             wait_timeout=dict(type="int", default=14400),
         ),
         target="hosts",
