@@ -10,7 +10,7 @@ ANSIBLE_PYTHON := 3.11
 # it runs on a copy outside this git work tree's file listing (its own `git init`), refreshed on every run.
 BUILD_ROOT := $(CURDIR)/.cache/ansible-test
 COLL := $(BUILD_ROOT)/ansible_collections/vsphere/lifecycle
-COLL_CONTENT := galaxy.yml README.md meta plugins changelogs docs playbooks
+COLL_CONTENT := galaxy.yml README.md meta plugins changelogs docs playbooks roles
 # offline stand-in for the get-pip script ansible-test downloads (see tests/sanity/get_pip_standin.py)
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STATE := .state

@@ -254,8 +254,8 @@ class BatchRun:
         self.res["exited_maintenance_mode"] = self.named(h for h, e in leave.items() if e.ok)
         stuck = [h for h, e in leave.items() if not e.ok] + [h for h, e in bad.items() if e.state == "running"]
         self.res["left_in_maintenance_mode"] = self.named(stuck)
-        reasons = "; ".join(f"host '{self.names[h]}': " + (e.error or "still entering maintenance mode when the wait "
-                                                              "ended") for h, e in sorted(bad.items()))
+        pending = "still entering maintenance mode when the wait ended"
+        reasons = "; ".join(f"host '{self.names[h]}': " + (e.error or pending) for h, e in sorted(bad.items()))
         back = f" The hosts that had entered were taken out again ({', '.join(self.res['exited_maintenance_mode'])})." \
             if self.res["exited_maintenance_mode"] else ""
         left = f" Still in or entering maintenance mode: {', '.join(self.res['left_in_maintenance_mode'])}." \
