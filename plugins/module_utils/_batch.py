@@ -154,6 +154,9 @@ class BatchRun:
                 res.update(policy_changed=True, changed=True)
             self._apply(todo, states, commit)
         finally:
+            # the SOAP connection sat idle through the apply (many minutes): a proxy or vCenter may have closed it;
+            # the next SOAP call logs in again on a fresh connection
+            self.soap.close()
             try:
                 self._leave(todo)
                 self._start_vms({vm: name for vm, name in stop_vms.items()
