@@ -10,13 +10,13 @@ ANSIBLE_PYTHON := 3.11
 # it runs on a copy outside this git work tree's file listing (its own `git init`), refreshed on every run.
 BUILD_ROOT := $(CURDIR)/.cache/ansible-test
 COLL := $(BUILD_ROOT)/ansible_collections/vsphere/lifecycle
-COLL_CONTENT := galaxy.yml README.md meta plugins changelogs docs playbooks
+COLL_CONTENT := galaxy.yml README.md meta plugins changelogs docs playbooks roles
 # offline stand-in for the get-pip script ansible-test downloads (see tests/sanity/get_pip_standin.py)
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STATE := .state
 DEMO_STATE := $(STATE)/demo
 
-.PHONY: venv sim demo test lint sanity units integration collection-tree runtime-tree clean govmomi-deps
+.PHONY: venv sim demo test lint sanity units integration molecule collection-tree runtime-tree clean govmomi-deps
 
 $(STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,11 +37,11 @@ runtime-tree:
 	@mkdir -p $(RUNTIME)/ansible_collections/vsphere
 	@ln -sfn $(CURDIR) $(RUNTIME)/ansible_collections/vsphere/lifecycle
 
-# ruff (Python), ansible-lint (playbooks, offline), antsibull-docs (module docs), antsibull-changelog (fragments)
+# ruff (Python), ansible-lint (production profile, .ansible-lint: playbooks, roles, Molecule scenarios; offline), antsibull-docs (module docs), antsibull-changelog (fragments)
 lint: $(STAMP) runtime-tree
 	$(BIN)/ruff check plugins simulator tests bench
 	cd $(RUNTIME)/ansible_collections/vsphere/lifecycle && PATH=$(CURDIR)/$(BIN):$$PATH \
-	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/ansible-lint --offline --nocolor -q playbooks/
+	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/ansible-lint --offline --nocolor -q playbooks/ roles/ extensions/
 	cd $(RUNTIME)/ansible_collections/vsphere/lifecycle && PATH=$(CURDIR)/$(BIN):$$PATH \
 	  ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) $(CURDIR)/$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 	$(BIN)/antsibull-changelog lint
@@ -91,12 +91,21 @@ integration: $(STAMP) govmomi-deps
 ee-check: $(STAMP)
 	$(BIN)/python tests/ee/check_ee.py
 
-test: lint ee-check sanity units integration
+# Molecule scenarios of the roles (extensions/molecule/, one per role; delegated driver: each scenario starts and
+# stops its own vlcmsim): destroy, create, converge, idempotence, verify, destroy
+molecule: $(STAMP) runtime-tree
+	PATH=$(CURDIR)/$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
+	  ANSIBLE_HOME=$(CURDIR)/.cache/molecule-ansible MOLECULE_NO_LOG=false \
+	  bash -c 'time $(BIN)/molecule test --all'
+
+test: lint ee-check sanity units integration molecule
 
 # Starts vlcmsim on the demo scenario in the background, runs the compliance report and the main job
 # (playbooks/remediate_cluster.yml on Cluster-A: compliance, stage, pre-check, remediate) against it with the
-# connection taken only from VMWARE_* environment variables (and the simulator's CA), then stops the
-# simulator, also when the playbook fails.
+# connection taken only from VMWARE_* environment variables (and the simulator's CA), then the rolling
+# remediation playbook over the inventory plugin's clusters (Cluster-A is compliant by then and skipped;
+# Cluster-B goes in capacity-aware waves) and the simulator's peak of hosts in maintenance mode and capacity
+# violations, then stops the simulator, also when a playbook fails.
 demo: $(STAMP) runtime-tree
 	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE)
 	@$(BIN)/vlcmsim --scenario demo --port 0 --time-scale 0.01 --state-dir $(DEMO_STATE) \
@@ -110,7 +119,17 @@ demo: $(STAMP) runtime-tree
 	export ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
 	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \
 	$(BIN)/ansible-playbook playbooks/compliance_report.yml && \
-	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true
+	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true && \
+	echo "== the clusters of the inventory plugin (playbooks/inventory/demo.vcenter.yml)" && \
+	$(BIN)/ansible-inventory -i playbooks/inventory/demo.vcenter.yml --graph vlcm_clusters && \
+	echo "== rolling remediation (playbooks/rolling_remediation.yml): capacity-aware waves, cluster by cluster" && \
+	$(BIN)/ansible-playbook -i playbooks/inventory/demo.vcenter.yml playbooks/rolling_remediation.yml \
+	  -e vlcm_accept_eula=true && \
+	$(BIN)/python -c 'import sys; from vlcmsim.testing import SimulatorHandle as S; s = S.attach(sys.argv[1]); \
+	  c = s.counters(); n = {x["id"]: x["name"] for x in s.state()["clusters"]}; \
+	  print("vlcmsim counters: peak hosts in maintenance mode per cluster", \
+	        {n[k]: v for k, v in sorted(c["max_hosts_in_maintenance_per_cluster"].items())}, \
+	        "| capacity violations", c["capacity_violations"])' $(DEMO_STATE)
 
 clean:
 	rm -rf $(VENV) tests/output .pytest_cache .cache $(STATE)

@@ -82,8 +82,11 @@ def run(m: VcenterModule) -> dict[str, Any]:
     estimates = waves.host_estimates([h for w in plan.waves for h in w.hosts], history, p["host_seconds"])
     report = waves.plan_report(plan, inp, estimates)
     report["forecast"].update(recorded_hosts=len(history), host_seconds=p["host_seconds"])
+    # later waves start from where the planner put the VMs of earlier ones; DRS may put them elsewhere
+    replan = len(plan.waves) > 1 and any(w.evacuated for w in plan.waves[:-1])
     return {
         "changed": False,
+        "replan": replan,
         "hosts_to_remediate": [h.name for h in sel.hosts if h.id in set(todo)],
         "skipped_hosts": skipped,
         "cluster_settings": {**settings, "pre_remediation_power_action": power_action,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import http.cookies
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,11 +159,37 @@ def _vm_state(ctx: Context, vm_id: str) -> str:
     return vm.power_state if vm else "poweredOff"
 
 
+# DRS computes an evacuation on its own invocation, not inside the request: requests to enter maintenance mode
+# that arrive close together (a client putting a batch of hosts in maintenance mode, one call per host) are
+# planned together, so no host's VMs are sent to another host of the batch. Modelled as a settle window: an
+# accepted request waits until no other enter request has arrived for DRS_SETTLE_SECONDS (real seconds: the
+# calls' own round trips are not scaled) before its evacuation is planned.
+DRS_SETTLE_SECONDS = 0.1
+_enter_requests: dict[int, float] = {}          # id(world) -> monotonic time of the last accepted enter request
+_enter_requests_lock = threading.Lock()
+
+
+def _note_enter_request(world: World) -> None:
+    with _enter_requests_lock:
+        _enter_requests[id(world)] = time.monotonic()
+
+
+def _settle(world: World) -> None:
+    """Wait until DRS_SETTLE_SECONDS have passed since the last enter request (bounded by 50 windows)."""
+    for _ in range(50):
+        with _enter_requests_lock:
+            quiet = time.monotonic() - _enter_requests.get(id(world), 0.0)
+        if quiet >= DRS_SETTLE_SECONDS:
+            return
+        time.sleep(DRS_SETTLE_SECONDS - quiet)
+
+
 @_method("EnterMaintenanceMode_Task")
 def _enter_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
     """The host is marked as entering maintenance mode when the call is accepted, so hosts asked to enter
-    together are evaluated against each other; refusals and the wait for room (`timeout` seconds, scaled
-    like every duration) surface in the task (InvalidState at once, Timedout when the wait expires)."""
+    together are evaluated against each other (their evacuations are planned once the requests have settled,
+    see DRS_SETTLE_SECONDS); refusals and the wait for room (`timeout` seconds, scaled like every duration)
+    surface in the task (InvalidState at once, Timedout when the wait expires)."""
     host_id = this._moId
     evacuate_off = bool(args.get("evacuatePoweredOffVms"))
     timeout = args.get("timeout") or 0          # <= 0: no timeout (the simulator's finite default)
@@ -170,11 +198,14 @@ def _enter_maintenance(ctx: Context, this: Any, args: dict[str, Any]) -> Any:
         begun = begin_enter_maintenance(ctx.world, host_id, evacuate_off)
     except OpError as exc:
         begun, refused = False, exc
+    if begun:
+        _note_enter_request(ctx.world)
 
     def fn(task: Any) -> None:
         if refused is not None:
             raise refused
         if begun:
+            _settle(ctx.world)
             complete_enter_maintenance(ctx.world, host_id, evacuate_off, task=task, timeout=timeout)
 
     return _start(ctx, "EnterMaintenanceMode_Task", host_id, fn)
