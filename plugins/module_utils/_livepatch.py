@@ -498,3 +498,87 @@ def assess(client: Client, soap: Any, selection: Selection, compliance: Mapping[
 def desired_base_image(client: Client, target: Target) -> str | None:
     software = vlcm.get_software(client, target) or {}
     return ((software.get("base_image") or {}).get("version"))
+
+
+# ----------------------------------------------------------------------------- remediate: before and after the apply
+def enforce_refusal(mode: str, compliance: Mapping[str, Any] | None, target: Target, todo: Iterable[str],
+                    names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Under ENFORCE, the hosts to remediate that vLCM's scan says cannot be live patched (``[{"name", "reasons",
+    "reason_codes"}]``; empty: go on). ENFORCE binds only when the desired image live patches at least one of
+    them (a host the scan gives impact PARTIAL_MAINTENANCE_MODE_REQUIRED, or whose reasons are no image reason):
+    a regular update (an add-on change, a base image that is no live patch) stays a regular remediation."""
+    if mode != ENFORCE or target.kind != "cluster":
+        return []
+    by_host = (compliance or {}).get("hosts") or {}
+    scans = {h: scan_facts(by_host.get(h)) for h in todo}
+    binds = any(s.live_patch or (s.ineligible and not set(s.ineligible) & set(IMAGE_CODES)) for s in scans.values())
+    if not binds:
+        return []
+    return [{"name": names.get(h, h), "reason_codes": sorted(s.ineligible), "reasons": [s.ineligible[c] for c in
+                                                                                       sorted(s.ineligible)]}
+            for h, s in sorted(scans.items(), key=lambda kv: names.get(kv[0], kv[0])) if s.ineligible]
+
+
+def refusal_message(target: Target, setting: str, refused: Sequence[Mapping[str, Any]]) -> str:
+    return (f"live patch is enforced on {target.label} ({setting}) and {len(refused)} host(s) cannot be live patched, "
+            "so vLCM would refuse the remediation; nothing was changed: "
+            + " | ".join(f"host '{r['name']}': {'; '.join(r['reasons'])}" for r in refused)
+            + ". Fix these prerequisites, leave these hosts out with the hosts option (remediate them with a reboot "
+              "in a run of their own), or set live_patch_mode AUTO (vCenter 9.1) so they fall back to maintenance mode.")
+
+
+def apply_methods(target: Target, apply_result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Per host of an apply result: ``{"method": live_patch|maintenance_mode, "fsr_count", "vms_to_fix":
+    [{"name", "reason"}], "fallback_reasons": [codes]}`` from the live patch notifications of its status
+    (``LivePatch.HostLivePatched`` args [host, FSR count], ``LivePatch.VmPending.<CODE>`` args [VM, id, CODE,
+    host], ``LivePatch.Fallback`` args [host, codes...])."""
+    if not apply_result:
+        return {}
+    if target.kind == "cluster":
+        statuses = dict(apply_result.get("host_status") or {})
+    else:
+        statuses = {target.id: apply_result.get("status") or {}}
+    out: dict[str, dict[str, Any]] = {}
+    for host_id, status in statuses.items():
+        row: dict[str, Any] = {"method": "maintenance_mode", "fsr_count": 0, "vms_to_fix": [], "fallback_reasons": []}
+        for _severity, item in _notes((status or {}).get("notifications")):
+            what = str(item["id"])[len(NOTE):]
+            args = list((item.get("message") or {}).get("args") or [])
+            kind, _, code = what.partition(".")
+            if kind == "HostLivePatched":
+                row["method"] = "live_patch"
+                row["fsr_count"] = int(args[1]) if len(args) > 1 and str(args[1]).isdigit() else 0
+            elif kind == "VmPending" and args:
+                row["vms_to_fix"].append({"name": str(args[0]), "reason": code})
+            elif kind == "Fallback":
+                row["fallback_reasons"] = [str(a) for a in args[1:]]
+        row["vms_to_fix"].sort(key=lambda v: v["name"])
+        out[host_id] = row
+    return out
+
+
+def annotate_apply_rows(rows: list[dict[str, Any]], methods: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Add ``method``, ``fsr_count``, ``vms_to_fix``, ``fallback_reasons`` and ``partial_maintenance_seconds`` to the
+    apply rows of :func:`._outcomes.apply_rows` (a live-patched host's window is partial maintenance mode, so its
+    ``maintenance_seconds`` becomes 0), and return the result keys that sum them up."""
+    for row in rows:
+        info = methods.get(row["id"]) or {}
+        ok = row["status"] in ("OK", "ERROR")
+        row["method"] = info.get("method", "maintenance_mode") if ok else None
+        row["fsr_count"] = info.get("fsr_count", 0)
+        row["vms_to_fix"] = list(info.get("vms_to_fix") or [])
+        row["fallback_reasons"] = list(info.get("fallback_reasons") or [])
+        row["partial_maintenance_seconds"] = 0.0
+        if row["method"] == "live_patch":
+            row["partial_maintenance_seconds"] = row.get("maintenance_seconds") or 0.0
+            row["maintenance_seconds"] = 0.0
+    done = [r for r in rows if r["status"] == "OK"]
+    return {
+        "live_patched_hosts": [r["name"] for r in done if r["method"] == "live_patch"],
+        "maintenance_mode_hosts": [r["name"] for r in done if r["method"] == "maintenance_mode"],
+        "fallback_hosts": [{"name": r["name"], "reasons": r["fallback_reasons"]} for r in rows if r["fallback_reasons"]],
+        "fsr_count": sum(r["fsr_count"] for r in rows),
+        "vms_to_fix": [{**v, "host": r["name"]} for r in rows for v in r["vms_to_fix"]],
+        "maintenance_host_seconds": round(sum(r.get("maintenance_seconds") or 0 for r in rows), 3),
+        "partial_maintenance_host_seconds": round(sum(r["partial_maintenance_seconds"] or 0 for r in rows), 3),
+    }
