@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._capacity import drs_settings, unmovable_reason
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._capacity import (
+    drs_settings,
+    unmovable_reason,
+)
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Selection, Target
 

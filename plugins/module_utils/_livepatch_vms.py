@@ -147,7 +147,7 @@ def migrate(soap: Any, vm_id: str, host_id: str, wait: float) -> mm.TaskEnd:
 def vmotion(soap: Any, step: Step, wait: float, on_change: Callable[[], None]) -> dict[str, Any]:
     """Migrate to the first destination that takes the VM (and back when ``step.returns``)."""
     tried = []
-    for dest, dest_name in zip(step.destinations, step.destination_names):
+    for dest, dest_name in zip(step.destinations, step.destination_names, strict=True):
         end = migrate(soap, step.vm_id, dest, wait)
         if not end.ok:
             tried.append(f"{dest_name}: {end.error or end.state}")

@@ -9,13 +9,13 @@ from typing import Any
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _livepatch as lp
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _outcomes as out
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
     OptionError,
     TaskFailedError,
     VsphereError,
 )
-from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule
 
 

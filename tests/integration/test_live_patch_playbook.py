@@ -35,7 +35,7 @@ def test_policy_then_live_patch_then_vms_then_compliant(sim, run_playbook):
     assert result.ok, result.output
     assert role_task(result, "Live patch policy")["result"]["changed"] is True
     assert role_task(result, "Readiness")["result"]["verdict"]["status"] == "REGULAR"
-    assert role_task(result, "Readiness under the new policy")["result"]["verdict"]["status"] == "LIVE_PATCH"
+    assert role_task(result, "Readiness under the policy set")["result"]["verdict"]["status"] == "LIVE_PATCH"
     rem = role_task(result, "Remediate (live patch where it can)")["result"]
     assert sorted(rem["live_patched_hosts"]) == sorted(hosts_of(sim, "LP91-Off"))
     c = sim.counters()
