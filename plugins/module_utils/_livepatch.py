@@ -429,6 +429,9 @@ def host_verdict(*, mode: str, setting: str, target: Target, vcenter: tuple[int,
         "scan": {"live_patch": scan.live_patch, "reasons": sorted(scan.ineligible), "incompatible_vms":
                  sorted(scan.incompatible), "pending_vms": sorted(scan.pending)},
         "disagreements": disagreements,
+        "note": (f"host {host.name} does not respond to vCenter right now; while a live patch restarts hostd this "
+                 "lasts a moment and ends by itself (expected, not a failure): read again to refresh"
+                 if host.connection_state == "notResponding" else None),
     }
 
 

@@ -126,3 +126,46 @@ def test_hostd_restart_blip_does_not_fail_the_run(sim, run_playbook):
     fix = result.task("fix")
     assert fix["changed"] is False and fix["plan"] == []
     assert fix["compliant_hosts"] == ["esxi-91h1.lab.local", "esxi-91h2.lab.local"]
+
+
+def test_info_during_the_hostd_restart_reports_the_host_not_responding_without_failing(sim, run_playbook):
+    """A live patch of hostd started over REST (the public API), with the restart of esxi-91h1 stalled long enough
+    for a playbook to read it: live_patch_info (last report, no scan: the cluster is busy) succeeds and says the
+    host does not respond for now, instead of failing or calling it unavailable."""
+    import time
+
+    first = run_playbook("- {name: info, vsphere.lifecycle.live_patch_info: {cluster: LP91-Daemon}}")
+    assert first.ok, first.output
+    sim.add_faults({"type": "host_stall", "host": "esxi-91h1.lab.local", "phase": "hostd_restart", "seconds": 40})
+    cid = next(c["id"] for c in sim.state()["clusters"] if c["name"] == "LP91-Daemon")
+    s = sim.session()
+    try:
+        r = s.post(f"{sim.url}/api/esx/settings/clusters/{cid}/software",
+                   params={"action": "apply", "vmw-task": "true"}, json={"accept_eula": True}, timeout=30)
+        assert r.status_code < 300, r.text
+        task = r.json()
+        for _ in range(600):                      # until the host shows the blip (the stall holds it there)
+            if oracle(sim, "LP91-Daemon")["esxi-91h1.lab.local"]["connection_state"] == "notResponding":
+                break
+            time.sleep(0.1)
+        assert oracle(sim, "LP91-Daemon")["esxi-91h1.lab.local"]["connection_state"] == "notResponding"
+        during = run_playbook("""
+            - name: info
+              vsphere.lifecycle.live_patch_info:
+                cluster: LP91-Daemon
+                refresh: false
+        """)
+        assert during.ok, during.output
+        h1 = next(h for h in during.task("info")["hosts"] if h["name"] == "esxi-91h1.lab.local")
+        assert h1["connection_state"] == "notResponding", h1
+        assert "ends by itself" in h1["note"]
+        for _ in range(1200):
+            info = s.get(f"{sim.url}/api/cis/tasks/{task}", timeout=30).json()
+            if info["status"] in ("SUCCEEDED", "FAILED"):
+                break
+            time.sleep(0.1)
+        assert info["status"] == "SUCCEEDED", info
+    finally:
+        s.delete(f"{sim.url}/api/session", timeout=30)
+    assert sim.faults() == []
+    assert oracle(sim, "LP91-Daemon")["esxi-91h1.lab.local"]["connection_state"] == "connected"
