@@ -525,6 +525,13 @@ def enforce_refusal(mode: str, compliance: Mapping[str, Any] | None, target: Tar
             for h, s in sorted(scans.items(), key=lambda kv: names.get(kv[0], kv[0])) if s.ineligible]
 
 
+def scan_mentions_live_patch(compliance: Mapping[str, Any] | None, todo: Iterable[str]) -> bool:
+    """Whether the scan says anything about live patch for these hosts (impact PARTIAL_MAINTENANCE_MODE_REQUIRED or
+    a LivePatch.Ineligible note): only then does remediate read the policy (one GET less otherwise)."""
+    by_host = (compliance or {}).get("hosts") or {}
+    return any(s.live_patch or s.ineligible for s in (scan_facts(by_host.get(h)) for h in todo))
+
+
 def refusal_message(target: Target, setting: str, refused: Sequence[Mapping[str, Any]]) -> str:
     return (f"live patch is enforced on {target.label} ({setting}) and {len(refused)} host(s) cannot be live patched, "
             "so vLCM would refuse the remediation; nothing was changed: "

@@ -87,7 +87,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
 def _live_patch_refusal(m: VcenterModule, sel: Any, compliance: dict[str, Any] | None, todo: list[str]) -> None:
     """ENFORCE (8.0 U3 enforce_quick_patch, 9.1 ENFORCE_LIVE_PATCH) with a host that cannot be live patched: fail
     naming each host and reason before any change (vLCM's pre-check and apply would refuse it too)."""
-    if sel.target.kind != "cluster":
+    if sel.target.kind != "cluster" or not lp.scan_mentions_live_patch(compliance, todo):
         return
     mode, setting = lp.mode_of(vlcm.get_policies(m.rest, sel.target), sel.target)
     m.result["live_patch_mode"] = lp.short_mode(mode)
