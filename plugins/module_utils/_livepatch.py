@@ -56,7 +56,7 @@ CLUSTER_PROPERTIES = ("name", "configurationEx")
 
 def version_tuple(text: Any) -> tuple[int, int, int]:
     """'8.0.3' or '8.0.3-0.35.24280767' -> (8, 0, 3); anything unreadable -> (0, 0, 0)."""
-    parts = (str(text or "").split("-")[0].split(".") + ["0", "0", "0"])[:3]
+    parts = (str(text or "").split("-", maxsplit=1)[0].split(".") + ["0", "0", "0"])[:3]
     return tuple(int(p) if p.isdigit() else 0 for p in parts)  # type: ignore[return-value]
 
 
@@ -285,7 +285,7 @@ def scan_facts(compliance: Mapping[str, Any] | None) -> ScanFacts:
     for _severity, item in notes:
         what = str(item["id"])[len(NOTE):]
         args = list((item.get("message") or {}).get("args") or [])
-        kind, _, code = what.partition(".")
+        kind, _sep, code = what.partition(".")
         if kind == "Ineligible" and code:
             out.ineligible[code] = _message(item)
         elif kind == "VmIncompatible" and code and args:
@@ -382,8 +382,8 @@ def host_verdict(*, mode: str, setting: str, target: Target, vcenter: tuple[int,
     disagree."""
     mine = host_reasons(mode=mode, setting=setting, target=target, vcenter=vcenter, host=host, drs=drs, scan=scan,
                         quick_patch_from=quick_patch_from, cluster_name=cluster_name)
-    codes = [c for c, _ in mine]
-    reasons = [m for _, m in mine]
+    codes = [c for c, _msg in mine]
+    reasons = [m for _code, m in mine]
     for code, text in sorted(scan.ineligible.items()):        # vLCM knows something we did not derive
         if code not in codes:
             codes.append(code)
@@ -393,8 +393,8 @@ def host_verdict(*, mode: str, setting: str, target: Target, vcenter: tuple[int,
     host_vms = [v for v in vms if v.host == host.id]
     fsr = None if scan.upgrade_actions is None else any("SUSPEND" in a for a in scan.upgrade_actions)
     incompatible = [] if fsr is False else [
-        {"name": v.name, "reason": v.blocker, "why": f"VM '{v.name}' {VM_BLOCKERS[v.blocker]} and cannot be "
-                                                      "fast-suspend-resumed", "fix": vm_fix(v)}
+        {"name": v.name, "reason": v.blocker,
+         "why": f"VM '{v.name}' {VM_BLOCKERS[v.blocker]} and cannot be fast-suspend-resumed", "fix": vm_fix(v)}
         for v in sorted(host_vms, key=lambda v: v.name) if v.powered_on and v.blocker]
     by_name = {v.name: v for v in host_vms}
     pending = [{"name": n, "reason": c, "fix": vm_fix(by_name.get(n))} for n, c in sorted(scan.pending.items())]
@@ -520,8 +520,8 @@ def enforce_refusal(mode: str, compliance: Mapping[str, Any] | None, target: Tar
     binds = any(s.live_patch or (s.ineligible and not set(s.ineligible) & set(IMAGE_CODES)) for s in scans.values())
     if not binds:
         return []
-    return [{"name": names.get(h, h), "reason_codes": sorted(s.ineligible), "reasons": [s.ineligible[c] for c in
-                                                                                       sorted(s.ineligible)]}
+    return [{"name": names.get(h, h), "reason_codes": sorted(s.ineligible),
+             "reasons": [s.ineligible[c] for c in sorted(s.ineligible)]}
             for h, s in sorted(scans.items(), key=lambda kv: names.get(kv[0], kv[0])) if s.ineligible]
 
 
@@ -557,7 +557,7 @@ def apply_methods(target: Target, apply_result: Mapping[str, Any] | None) -> dic
         for _severity, item in _notes((status or {}).get("notifications")):
             what = str(item["id"])[len(NOTE):]
             args = list((item.get("message") or {}).get("args") or [])
-            kind, _, code = what.partition(".")
+            kind, _sep, code = what.partition(".")
             if kind == "HostLivePatched":
                 row["method"] = "live_patch"
                 row["fsr_count"] = int(args[1]) if len(args) > 1 and str(args[1]).isdigit() else 0

@@ -64,16 +64,17 @@ def test_each_prerequisite_has_its_own_reason(facts, drs, code, words):
     reasons = lp.host_reasons(mode=lp.ENFORCE, setting="enforce_quick_patch", target=CLUSTER, vcenter=(8, 0, 3),
                               host=host, drs=drs, scan=lp.scan_facts(compliance()),
                               quick_patch_from={"8.0.3-0.35": "U3c"}, cluster_name="C1")
-    assert [c for c, _ in reasons] == [code]
+    assert [c for c, _text in reasons] == [code]
     assert words in reasons[0][1]
 
 
 def test_old_host_and_tpm_lifted_on_91():
     scan = lp.scan_facts(compliance(installed="8.0.2-0.0"))
     host = lp.HostFacts(id="h", name="esx-1", version="8.0.2")
-    codes = [c for c, _ in lp.host_reasons(mode=lp.AUTO, setting="x", target=CLUSTER, vcenter=(9, 1, 0), host=host,
-                                           drs={"enabled": True, "behavior": "fullyAutomated"}, scan=scan,
-                                           quick_patch_from={"8.0.3-0.35": "U3c"}, cluster_name="C1")]
+    found = lp.host_reasons(mode=lp.AUTO, setting="x", target=CLUSTER, vcenter=(9, 1, 0), host=host,
+                            drs={"enabled": True, "behavior": "fullyAutomated"}, scan=scan,
+                            quick_patch_from={"8.0.3-0.35": "U3c"}, cluster_name="C1")
+    codes = [c for c, _text in found]
     assert codes == ["HOST_VERSION", "INSTALLED_VERSION_NOT_COMPATIBLE"]
     tpm91 = lp.HostFacts(id="h", name="esx-2", version="9.1.0", tpm=True)
     scan91 = lp.scan_facts(compliance(installed="9.1.0-0.0", desired="9.1.0-0.100"))
