@@ -311,6 +311,8 @@ def host_reasons(*, mode: str, setting: str, target: Target, vcenter: tuple[int,
     do. Image reasons are given only when the host needs a change."""
     out: list[tuple[str, str]] = []
     if target.kind != "cluster":
+        out.append(("LIVE_PATCH_DISABLED", f"host {host.name} has no live patch setting: a standalone host's remediation "
+                                           "policy has none, so it is remediated with a reboot"))
         out.append(("STANDALONE_HOST", f"host {host.name} is a standalone host: live patch is a cluster remediation "
                                        "policy that needs DRS; move the host into a DRS cluster managed with a single "
                                        "image to live patch it"))

@@ -169,3 +169,34 @@ def test_info_during_the_hostd_restart_reports_the_host_not_responding_without_f
         s.delete(f"{sim.url}/api/session", timeout=30)
     assert sim.faults() == []
     assert oracle(sim, "LP91-Daemon")["esxi-91h1.lab.local"]["connection_state"] == "connected"
+
+
+def test_live_patch_vms_91_never_power_cycles_an_unnamed_vm(sim, run_playbook):
+    result = run_playbook("""
+        - name: remediate
+          vsphere.lifecycle.remediate:
+            cluster: LP91-Auto
+            hosts: [esxi-91a1.lab.local, esxi-91a2.lab.local]
+            accept_eula: true
+            refresh: true
+        - name: plan
+          vsphere.lifecycle.live_patch_vms:
+            cluster: LP91-Auto
+          check_mode: true
+        - name: fix
+          vsphere.lifecycle.live_patch_vms:
+            cluster: LP91-Auto
+    """)
+    assert result.ok, result.output
+    plan = {s["vm"]: s["action"] for s in result.task("plan")["plan"]}
+    assert plan == {"91a1-ft-01": "vmotion", "91a1-gpu-01": "none", "91a1-pod-01": "none", "sql91-fci-01": "none",
+                    "sql91-fci-02": "none"}
+    fix = result.task("fix")
+    assert fix["power_cycled"] == [] and [m["name"] for m in fix["migrated"]] == ["91a1-ft-01"]
+    soap = sim.counters()["soap_methods"]
+    assert soap.get("PowerOffVM_Task", 0) == 0 and soap.get("PowerOnVM_Task", 0) == 0
+    vms = {v["name"]: v for v in sim.state()["vms"]}
+    assert all(vms[n]["power_state"] == "poweredOn" and vms[n]["live_patch_pending"]
+               for n in ("91a1-gpu-01", "91a1-pod-01", "sql91-fci-01", "sql91-fci-02"))
+    assert {v["name"] for v in fix["vms_left"]} == {"91a1-gpu-01", "91a1-pod-01", "sql91-fci-01", "sql91-fci-02"}
+    assert "esxi-91a1.lab.local" in fix["non_compliant_hosts"]

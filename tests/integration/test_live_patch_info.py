@@ -50,3 +50,53 @@ def test_mixed_cluster_each_reason_and_every_vm_kind(sim, run_playbook):
     assert verdict["status"] == "REFUSED" and verdict["mode"] == "ENFORCE"
     assert sorted(r["name"] for r in verdict["refused_hosts"]) == ["esxi-m3.lab.local", "esxi-m4.lab.local"]
     assert sim.mutating_calls() == {}
+
+
+def test_every_cluster_and_the_standalone_host_agree_with_the_rules_table(sim, run_playbook):
+    result = run_playbook("""
+        - {name: ready, vsphere.lifecycle.live_patch_info: {cluster: LP-Ready}}
+        - {name: "off", vsphere.lifecycle.live_patch_info: {cluster: LP-Off}}
+        - {name: dpu, vsphere.lifecycle.live_patch_info: {cluster: LP-DPU}}
+        - {name: drs, vsphere.lifecycle.live_patch_info: {cluster: LP-DRS}}
+        - {name: full, vsphere.lifecycle.live_patch_info: {cluster: LP-Full}}
+        - {name: standalone, vsphere.lifecycle.live_patch_info: {host: esxi-lps.lab.local}}
+    """)
+    assert result.ok, result.output
+    st = sim.state()
+    by_name = {h["name"]: h for h in st["hosts"]}
+    for task in ("ready", "off", "dpu", "drs", "full", "standalone"):
+        for h in result.task(task)["hosts"]:
+            want = by_name[h["name"]]["live_patch"]
+            assert h["live_patch"] is want["eligible"], (task, h)
+            assert sorted(h["reason_codes"]) == sorted(want["reasons"]), (task, h, want)
+            assert h["disagreements"] == [], (task, h["disagreements"])
+    verdicts = {t: result.task(t)["verdict"]["status"] for t in ("ready", "off", "dpu", "drs", "full", "standalone")}
+    assert verdicts == {"ready": "LIVE_PATCH", "off": "REGULAR", "dpu": "REFUSED", "drs": "REFUSED",
+                        "full": "REGULAR", "standalone": "REGULAR"}
+    dpu = result.task("dpu")["hosts"]
+    assert all(h["reason_codes"] == ["DPU"] and h["dpu"] is True for h in dpu)
+    assert "DPU (vSphere Distributed Services Engine)" in dpu[0]["reasons"][0]
+    drs = result.task("drs")["hosts"]
+    assert all(h["reasons"] == ["DRS is partially automated on cluster LP-DRS; set it to fully automated"] for h in drs)
+    off = result.task("off")["hosts"][0]
+    assert off["reason_codes"] == ["LIVE_PATCH_DISABLED"] and "enforce_quick_patch" in off["reasons"][0]
+    full = result.task("full")["hosts"][0]
+    assert full["reason_codes"] == ["IMAGE_NEEDS_REBOOT"] and "vendor add-on" in full["reasons"][0]
+    ready = result.task("ready")
+    assert ready["verdict"]["live_patch_hosts"] == sorted(h["name"] for h in ready["hosts"])
+    assert ready["quick_patch_compatible_versions"] == ["8.0.3-0.35.24280767"]
+    assert ready["vcenter_version"] == st["vcenter"]["version"]
+    assert sim.mutating_calls() == {}
+    assert sim.counters()["logins"]["soap"] == 6           # one SOAP session per module run
+
+
+def test_bad_input_changes_nothing_and_sends_nothing(sim, run_playbook):
+    result = run_playbook("""
+        - name: info
+          vsphere.lifecycle.live_patch_info:
+            cluster: LP-Mixed
+            hosts: []
+    """)
+    assert not result.ok
+    assert "hosts" in result.task("info")["msg"]
+    assert sim.counters()["logins"].get("rest", 0) == 0 and sim.mutating_calls() == {}

@@ -116,3 +116,13 @@ def test_full_image_under_enforce_is_a_regular_remediation(sim, run_playbook):
     assert res["live_patched_hosts"] == [] and sorted(res["maintenance_mode_hosts"]) == ["esxi-f1.lab.local",
                                                                                         "esxi-f2.lab.local"]
     assert sim.counters()["reboots"] == 2
+
+
+def test_enforce_refuses_dpu_hosts_before_any_change(sim, run_playbook):
+    result = remediate(run_playbook, "LP-DPU")
+    assert not result.ok
+    res = result.task("remediate")
+    assert {r["name"] for r in res["refused_hosts"]} == {"esxi-d1.lab.local", "esxi-d2.lab.local"}
+    assert "DPU" in res["msg"] and "nothing was changed" in res["msg"]
+    assert sim.mutating_calls() == {}
+    assert sim.counters()["downloads"] == 0
