@@ -6,6 +6,12 @@ scenario file: each reason the module gives must be one the simulator holds, and
 
 from __future__ import annotations
 
+import ssl
+import time
+
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim
+
 SIM_SCENARIO = "livepatch"
 
 
@@ -100,3 +106,46 @@ def test_bad_input_changes_nothing_and_sends_nothing(sim, run_playbook):
     assert not result.ok
     assert "hosts" in result.task("info")["msg"]
     assert sim.counters()["logins"].get("rest", 0) == 0 and sim.mutating_calls() == {}
+
+
+def test_a_stale_scan_and_the_inventory_disagree_and_the_module_says_so(sim, run_playbook):
+    """DRS of LP-Ready set to partially automated over SOAP after the scan: the last report (refresh: false) still
+    says live patch, the inventory read says DRS; live_patch_info reports the disagreement and warns. Control: with
+    a fresh scan (refresh: true) the two agree again."""
+    first = run_playbook("- {name: info, vsphere.lifecycle.live_patch_info: {cluster: LP-Ready}}")
+    assert first.ok, first.output
+    assert all(h["disagreements"] == [] and h["live_patch"] for h in first.task("info")["hosts"])
+    cid = next(c["id"] for c in sim.state()["clusters"] if c["name"] == "LP-Ready")
+    si = SmartConnect(host=sim.host, port=sim.port, user=sim.username, pwd=sim.password,
+                      sslContext=ssl.create_default_context(cafile=sim.ca))
+    try:
+        spec = vim.cluster.ConfigSpecEx(drsConfig=vim.cluster.DrsConfigInfo(defaultVmBehavior="partiallyAutomated"))
+        task = vim.ClusterComputeResource(cid, si._stub).ReconfigureComputeResource_Task(spec=spec, modify=True)
+        for _ in range(300):
+            if task.info.state in ("success", "error"):
+                break
+            time.sleep(0.1)
+        assert task.info.state == "success"
+    finally:
+        Disconnect(si)
+    assert next(c for c in sim.state()["clusters"] if c["id"] == cid)["drs_behavior"] == "partiallyAutomated"
+    result = run_playbook("""
+        - name: stale
+          vsphere.lifecycle.live_patch_info:
+            cluster: LP-Ready
+            refresh: false
+        - name: fresh
+          vsphere.lifecycle.live_patch_info:
+            cluster: LP-Ready
+    """)
+    assert result.ok, result.output
+    stale = result.task("stale")
+    assert stale["verdict"]["disagreements"] == len(stale["hosts"])
+    for h in stale["hosts"]:
+        assert h["scan"]["live_patch"] is True and h["live_patch"] is False
+        assert h["reason_codes"] == ["DRS_NOT_FULLY_AUTOMATED"]
+        assert "vLCM's scan says host" in h["disagreements"][0]
+    assert any("vLCM's scan says host" in w for w in stale.get("warnings", []))
+    fresh = result.task("fresh")
+    assert all(h["disagreements"] == [] and h["reason_codes"] == ["DRS_NOT_FULLY_AUTOMATED"] for h in fresh["hosts"])
+    assert fresh["verdict"]["status"] == "REFUSED"
