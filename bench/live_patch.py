@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cid = next(c["id"] for c in state["clusters"] if c["name"] == args.cluster)
             vms = sum(1 for v in state["vms"] if v["power_state"] == "poweredOn"
                       and v["host"] in {h["id"] for h in state["hosts"] if h["cluster"] == cid})
+            targets = next((h["live_patch"].get("targets") or [] for h in state["hosts"] if h["cluster"] == cid), [])
             adhoc(bench, "ansible.builtin.ping")                     # warm-up: not measured
             for _ in range(args.repeat):
                 runs["A"].append(one_run(bench, args.cluster, True, off))
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             bench.stop()
     return {"scenario": args.scenario, "cluster": args.cluster, "time_scale": args.time_scale, "repeat": args.repeat,
-            "durations": durations, "running_vms": vms, "runs": runs}
+            "durations": durations, "running_vms": vms, "live_patch_targets": targets, "runs": runs}
 
 
 def table(f: dict[str, Any]) -> str:
@@ -143,12 +144,14 @@ def table(f: dict[str, Any]) -> str:
                       values(b_runs, "maintenance_host_seconds")).text("{:.3f}")),
         ("remediate wall - fixed cost, A / B", ratio_spread(wall["A"], wall["B"]).text("{:.3f}")),
     ]
-    per_live = d["enter_maintenance"] + d["install"] + (vms / n) * d.get("fsr_per_vm", 0) + d["exit_maintenance"]
+    hostd = d.get("hostd_restart", 0) if "hostd" in f.get("live_patch_targets", []) else 0
+    fsr = d.get("fsr_per_vm", 0) if "vmx" in f.get("live_patch_targets", ["vmx"]) else 0
+    per_live = d["enter_maintenance"] + d["install"] + hostd + (vms / n) * fsr + d["exit_maintenance"]
     per_regular = d["enter_maintenance"] + (vms / n) * d["evacuate_per_vm"] + d["install"] + d["reboot"] \
         + d["exit_maintenance"]
     computed = [
-        ("per host, live patch: enter + install + VMs x fsr_per_vm + exit",
-         f"{d['enter_maintenance']:.0f} + {d['install']:.0f} + {vms / n:.0f} x {d.get('fsr_per_vm', 0):.0f} + "
+        ("per host, live patch: enter + install + hostd restart + VMs x fsr_per_vm + exit",
+         f"{d['enter_maintenance']:.0f} + {d['install']:.0f} + {hostd:.0f} + {vms / n:.0f} x {fsr:.0f} + "
          f"{d['exit_maintenance']:.0f} = {per_live:.0f} s"),
         ("per host, regular: enter + VMs x evacuate_per_vm + install + reboot + exit",
          f"{d['enter_maintenance']:.0f} + {vms / n:.0f} x {d['evacuate_per_vm']:.0f} + {d['install']:.0f} + "
