@@ -342,9 +342,9 @@ def _normalise_image(doc: Mapping[str, Any]) -> dict[str, Any]:
     packages = (doc.get("hardware_support") or {}).get("packages") or {}
     if packages:
         out["hardware_support"] = {"packages": {
-            mgr: {**({"pkg": p["pkg"]} if p.get("pkg") is not None else {}),
-                  # HardwareSupportPackageSpec.version: "If None, the system will use an empty string"
-                  "version": p.get("version") if p.get("version") is not None else ""}
+            # HardwareSupportPackageSpec.version: "If None, the system will use an empty string as the version":
+            # left out here, as software_to_spec() leaves out an empty one, so that the two compare equal
+            mgr: {k: p[k] for k in ("pkg", "version") if p.get(k) is not None}
             for mgr, p in sorted(packages.items())}}
     if doc.get("removed_components"):
         out["removed_components"] = sorted(doc["removed_components"])
@@ -366,7 +366,7 @@ def check_spec(spec: Any, where: str = "spec", *, require_base_image: bool = Tru
 
     Normalised: optional fields given as null are left out, ``components`` is always there (sorted), solutions,
     hardware support packages and removed components only when not empty, lists sorted, a hardware support package
-    without a version gets ``""`` (the binding's rule). ``require_base_image=False`` accepts a partial spec (a
+    field given as null is left out. ``require_base_image=False`` accepts a partial spec (a
     module's desired changes) whose other fields are still checked. Any input that is not a valid spec raises
     :class:`ImageSpecError` naming the field (never another exception; :class:`MissingLibraryError` when jsonschema
     is not installed).
@@ -435,7 +435,7 @@ def software_to_spec(software: Mapping[str, Any]) -> dict[str, Any]:
                             for sid, sol in sorted(solutions.items())}
     packages = (software.get("hardware_support") or {}).get("packages") or {}
     if packages:
-        out["hardware_support"] = {"packages": {m: {"pkg": p.get("pkg"), "version": p.get("version") or ""}
+        out["hardware_support"] = {"packages": {m: {k: p[k] for k in ("pkg", "version") if p.get(k)}
                                                 for m, p in sorted(packages.items())}}
     removed = software.get("removed_components") or {}
     if removed:
