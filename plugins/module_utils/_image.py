@@ -315,8 +315,9 @@ def _schema_problems(spec: Any, where: str, schema_path: str = "") -> list[tuple
     try:
         errors = list(validator.iter_errors(spec))
     except (RecursionError, TypeError, ValueError) as exc:  # a value jsonschema cannot walk (e.g. a cycle)
-        return [(where or "spec", f"{where or 'the software specification'}: cannot be read as a software specification ({type(exc).__name__}); fix: give "
-                        "plain JSON data (objects, lists, strings, null)")]
+        label = where or "the software specification"
+        return [(where or "spec", f"{label}: cannot be read as a software specification ({type(exc).__name__}); "
+                                  "fix: give plain JSON data (objects, lists, strings, null)")]
     out = [_message(leaf, where) for e in errors for leaf in _leaves(e)]
     return sorted(set(out), key=lambda item: (item[0].count(".") + item[0].count("["), item[0], item[1]))
 
@@ -374,8 +375,9 @@ def check_spec(spec: Any, where: str | None = "spec", *, require_base_image: boo
     """
     where = "spec" if where is None else where
     if not isinstance(spec, Mapping):
-        _raise([(where or "spec", f"{where or 'the software specification'}: expected an object (a software specification with fields "
-                        f"{', '.join(SPEC_FIELDS)}), got {_describe(spec)}; fix: give a JSON object")])
+        label = where or "the software specification"
+        _raise([(where or "spec", f"{label}: expected an object (a software specification with fields "
+                                  f"{', '.join(SPEC_FIELDS)}), got {_describe(spec)}; fix: give a JSON object")])
     doc = dict(spec)
     partial = not require_base_image
     if partial and "base_image" not in doc:

@@ -24,7 +24,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
         return res
     m.result.update(changes=res["changes"])
     done = drafts.apply_desired(m.rest, target, before, after, check_mode=m.check_mode,
-                                timeout=m.params["wait_timeout"], message=m.params.get("message"),
+                                timeout=m.params["wait_timeout"], message=m.params.get("commit_message"),
                                 on_changed=m.result.update, warn=m.warn)
     res.update(changed=True, draft=done["draft"], draft_deleted=done["draft_deleted"], commit=done["commit"])
     # after a commit, what vCenter now holds; in check mode, the validated draft (what a commit would make)
@@ -46,7 +46,7 @@ def main() -> None:
             restore_components=dict(type="list", elements="str"),
             hardware_support=dict(type="dict"),
             remove_hardware_support=dict(type="bool"),
-            message=dict(type="str"),
+            commit_message=dict(type="str"),
             wait_timeout=dict(type="int", default=1800),
         ),
         target="cluster_or_host",

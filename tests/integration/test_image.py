@@ -61,7 +61,7 @@ def test_new_base_image_with_diff_then_unchanged(sim, run_playbook):
           vsphere.lifecycle.image:
             cluster: Tiny-01
             base_image: "{new_base}"
-            message: integration test
+            commit_message: integration test
     """
     result = run_playbook(play, extra_args=["--diff"])
     assert result.ok, result.output

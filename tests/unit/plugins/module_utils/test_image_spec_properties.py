@@ -173,8 +173,8 @@ def _component_version_junk(spec: dict, data: st.DataObject) -> tuple:
 
 def _not_an_object(spec: dict, data: st.DataObject) -> tuple:
     field = data.draw(st.sampled_from(["base_image", "add_on", "hardware_support", "components", "solutions"]))
-    spec[field] = data.draw(st.one_of(st.integers(), st.text(min_size=1, max_size=5), st.lists(st.integers(),
-                                                                                                  min_size=1)))
+    spec[field] = data.draw(st.one_of(st.integers(), st.text(min_size=1, max_size=5),
+                                      st.lists(st.integers(), min_size=1)))
     return (field,)
 
 
@@ -244,7 +244,7 @@ def test_randomly_damaged_specs_never_raise_anything_else() -> None:
     @given(valid_specs(), st.integers(1, 3), st.data())
     def prop(spec: dict, times: int, data: st.DataObject) -> None:
         seen["n"] += 1
-        for _ in range(times):
+        for _step in range(times):
             _replace_anywhere(spec, data)
         seen[_assert_outcome(spec)] += 1
 
