@@ -34,6 +34,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _depots as depots
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _image as image
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
     OptionError,
@@ -252,60 +253,29 @@ def explain_missing(where: str, missing: list[Item], bundle: depots.Bundle | Non
 
 
 def current_spec(software: Mapping[str, Any]) -> dict[str, Any]:
-    """The desired image (``software_info``) in the form of a software spec, for comparison and ``--diff``."""
-    out: dict[str, Any] = {"base_image": {"version": (software.get("base_image") or {}).get("version")},
-                           "components": {n: (info or {}).get("version")
-                                          for n, info in sorted((software.get("components") or {}).items())}}
-    add_on = software.get("add_on")
-    if isinstance(add_on, Mapping) and add_on.get("name"):
-        out["add_on"] = {"name": add_on.get("name"), "version": add_on.get("version")}
-    hardware = software.get("hardware_support")
-    if isinstance(hardware, Mapping) and hardware.get("packages"):
-        out["hardware_support"] = {"packages": {m: {"pkg": (p or {}).get("pkg"), "version": (p or {}).get("version")}
-                                                for m, p in sorted(hardware["packages"].items())}}
-    removed = software.get("removed_components")
-    if removed:
-        out["removed_components"] = sorted(removed)
-    return out
+    """The desired image (``software_info``) as a normalised software spec, for comparison and ``--diff``."""
+    return image.software_to_spec(software)
 
 
-def comparable(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """A spec reduced to what decides the desired image (absent, null and empty parts are the same)."""
-    hardware = (spec.get("hardware_support") or {}).get("packages") or {}
-    return {
-        "base_image": (spec.get("base_image") or {}).get("version"),
-        "add_on": ((spec["add_on"]["name"], spec["add_on"]["version"]) if spec.get("add_on") else None),
-        "components": dict(sorted((spec.get("components") or {}).items())),
-        "hardware_support": {m: ((p or {}).get("pkg"), (p or {}).get("version") or "")
-                             for m, p in sorted(hardware.items())},
-        "removed_components": sorted(spec.get("removed_components") or []),
-    }
+def effective(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``wanted`` with each component it names without a version ("the version the constraints pick", vLCM takes
+    the newest in the depot) at the version the desired image already has, when it has that component."""
+    have = current.get("components") or {}
+    comps = {n: (have[n] if v is None and have.get(n) is not None else v)
+             for n, v in (wanted.get("components") or {}).items()}
+    return {**wanted, "components": comps}
 
 
 def differences(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
-    """What the import would change, one line per part; empty when the desired image already is the spec.
+    """What the import would change (``_image.spec_changes``), one line per field; empty when the desired image
+    already is the spec. A component without a version matches the component at any version."""
+    return image.spec_changes(current, effective(current, wanted))
 
-    A component the spec names without a version ("the newest in the depot", as vLCM resolves it) matches the
-    component at any version in the desired image.
-    """
-    before, after = comparable(current), comparable(wanted)
-    lines = []
-    if before["base_image"] != after["base_image"]:
-        lines.append(f"base image {before['base_image']} -> {after['base_image']}")
-    if before["add_on"] != after["add_on"]:
-        shown = [" ".join(a) if a else "none" for a in (before["add_on"], after["add_on"])]
-        lines.append(f"add-on {shown[0]} -> {shown[1]}")
-    for name in sorted(set(before["components"]) | set(after["components"])):
-        old, new = before["components"].get(name, "absent"), after["components"].get(name, "absent")
-        if name in before["components"] and name in after["components"] and new is None:
-            continue
-        if old != new:
-            lines.append(f"component {name} {old or 'absent'} -> {new or 'newest in the depot'}")
-    if before["hardware_support"] != after["hardware_support"]:
-        lines.append(f"hardware support {before['hardware_support'] or 'none'} -> {after['hardware_support'] or 'none'}")
-    if before["removed_components"] != after["removed_components"]:
-        lines.append(f"removed components {before['removed_components']} -> {after['removed_components']}")
-    return lines
+
+def diff(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``--diff``: the desired image before and after (the spec; unchanged when nothing differs)."""
+    changed = bool(differences(current, wanted))
+    return image.spec_diff(current, wanted if changed else current)
 
 
 # ----------------------------------------------------------------------------- drafts

@@ -16,21 +16,19 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import V
 
 
 def read_spec(p: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """The spec of ``src`` or ``spec``, checked against the schema; (normalized spec, where it came from)."""
+    """The spec of ``src`` or ``spec``, checked against the schema; (normalised spec, where it came from)."""
     if p["src"] is not None:
-        if not p["src"].strip():
-            raise OptionError("src is empty: give the path of a software specification (JSON)", option="src")
-        option, doc = "src", ii.read_src(p["src"])
-        where = f"src {p['src']}"
+        doc, where, prefix = ii.read_src(p["src"]), "src", f"src '{p['src']}' is not a valid software specification: "
+        source = f"src {p['src']}"
     else:
-        option, doc, where = "spec", p["spec"], "spec"
+        doc, where, prefix, source = p["spec"], "spec", "", "spec"
         if not doc:
             raise OptionError("spec is empty: give a software specification (at least base_image.version); an "
                               "empty spec never means 'keep the image'", option="spec")
     try:
-        return check_spec(doc, where), where
+        return check_spec(doc, where), source
     except ImageSpecError as exc:
-        raise OptionError(f"{exc}; nothing was sent to vCenter", option=option) from None
+        raise OptionError(f"{prefix}{exc}; nothing was sent to vCenter", option=where) from None
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
@@ -59,7 +57,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
             f"yet the depot lacks {', '.join(i.describe() for i in missing)}; nothing was changed. Check the depot "
             "content with vsphere.lifecycle.depot_info.")
     res["changes"] = changes
-    diff = {"before": before, "after": spec if changes else before}
+    diff = ii.diff(before, spec)
     if changes:
         drafts = ii.own_drafts(m.rest, target, p["username"])
         if drafts:

@@ -145,7 +145,7 @@ def test_offline_bundle_first_then_import_then_rerun_unchanged(sim, target, run_
     assert ops.index(next(o for o in ops if "depots.offline" in o)) < ops.index(next(o for o in ops if "commit" in o))
     assert res["diff"]["before"]["base_image"]["version"] == old["desired_image"]["base_image"]
     assert res["diff"]["after"]["base_image"]["version"] == source["base_image"]
-    assert any(line.startswith("base image ") for line in res["changes"])
+    assert any(line.startswith("base_image.version: ") for line in res["changes"])
 
     snapshot = target.counters()
     again = run_playbook(task("import", cluster="Target-01", src=str(files["json"]),
@@ -285,6 +285,8 @@ def test_existing_draft_of_the_user_is_named_and_kept(sim, run_playbook):
     ({"src": "/nonexistent/image.json"}, "src '/nonexistent/image.json' does not exist"),
     ({"spec": {}}, "spec is empty"),
     ({"spec": {"components": {"X": "1"}}}, "base_image"),
+    ({"spec": {"base_image": {"version": "8.0.3-0.50.24585383"}, "components": {"bad name": "1"}}},
+     "spec.components"),
     ({"spec": {"base_image": {"version": "8.0.3-0.50.24585383"}},
       "offline_bundle": "https://depot.example.com/b.zip"}, "is a URL"),
     ({"spec": {"base_image": {"version": "8.0.3-0.50.24585383"}}, "offline_bundle": "/etc/hostname"},
@@ -304,3 +306,17 @@ def test_src_and_spec_are_exclusive_and_zip_as_src_is_refused(sim, run_playbook,
     zipped = run_playbook(task("zip", cluster="Tiny-01", src=str(files["zip"])))
     assert not zipped.ok and "offline_bundle" in zipped.task("zip")["msg"]
     assert sim.mutating_calls(since=before) == {}
+
+
+def test_invalid_spec_file_names_the_file_and_the_field(sim, run_playbook, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"base_image": {"version": "8.0.3-0.50.24585383"}, "add_on": {"name": "DEL-ESXi"}}))
+    result = run_playbook(task("bad", cluster="Tiny-01", src=str(bad)))
+    assert not result.ok
+    msg = result.task("bad")["msg"]
+    assert f"src '{bad}'" in msg and "add_on" in msg and "version" in msg, msg
+    notjson = tmp_path / "not.json"
+    notjson.write_text("{base_image: 1")
+    result = run_playbook(task("bad", cluster="Tiny-01", src=str(notjson)))
+    assert not result.ok and "is not a JSON document" in result.task("bad")["msg"]
+    assert sim.mutating_calls() == {} and sim.counters()["logins"].get("rest", 0) == 0
