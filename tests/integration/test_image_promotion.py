@@ -77,7 +77,7 @@ def test_promotion_end_to_end_with_remediation_then_rerun(sim, target, run_playb
     assert imported["changed"] is True and imported["commit"]
     assert cluster_of(target, "Target-01")["desired_image"] == source      # the two vCenters agree
     assert len(target.state()["offline_depots"]) == 1 and target.state()["drafts"] == []
-    compliance = result.task(R + "Compliance of Target-01 with the new image")
+    compliance = result.task(R + "Compliance with the new image of Target-01")
     members = hosts_of(target, "Target-01")
     assert sorted(compliance["non_compliant_hosts"]) == sorted(h["name"] for h in members)
     staged = result.task(R + "Stage the image to Target-01")
