@@ -219,7 +219,7 @@ def _path(where: str, parts: Any) -> str:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         elif isinstance(part, str) and _PLAIN_KEY.match(part) and len(part) <= 80:
-            out += f".{part}"
+            out += f".{part}" if out else part
         elif isinstance(part, str):
             out += "[" + json.dumps(part[:60], ensure_ascii=True) + ("...]" if len(part) > 60 else "]")
         else:
@@ -262,13 +262,13 @@ def _message(error: Any, where: str) -> tuple[str, str]:
         missing = [m for m in error.validator_value if isinstance(error.instance, Mapping) and m not in error.instance]
         name = missing[0] if missing else "a field"
         return _path(where, [*parts, name]), (f"{_path(where, [*parts, name])}: required but missing; fix: add "
-                                              f"'{name}' to {path}")
+                                              f"'{name}' to {path or 'it'}")
     if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted((k for k in error.instance if k not in allowed), key=str) if isinstance(error.instance, Mapping) else []
         key = extra[0] if extra else "?"
         kpath = _path(where, [*parts, key])
-        return kpath, (f"{kpath}: not a field of {path} (fields: {', '.join(allowed)}); fix: remove it or correct "
+        return kpath, (f"{kpath}: not a field of {path or 'it'} (fields: {', '.join(allowed)}); fix: remove it or correct "
                        "its spelling")
     if validator == "type":
         wanted = error.validator_value
@@ -315,8 +315,9 @@ def _schema_problems(spec: Any, where: str, schema_path: str = "") -> list[tuple
     try:
         errors = list(validator.iter_errors(spec))
     except (RecursionError, TypeError, ValueError) as exc:  # a value jsonschema cannot walk (e.g. a cycle)
-        return [(where, f"{where}: cannot be read as a software specification ({type(exc).__name__}); fix: give "
-                        "plain JSON data (objects, lists, strings, null)")]
+        label = where or "the software specification"
+        return [(where or "spec", f"{label}: cannot be read as a software specification ({type(exc).__name__}); "
+                                  "fix: give plain JSON data (objects, lists, strings, null)")]
     out = [_message(leaf, where) for e in errors for leaf in _leaves(e)]
     return sorted(set(out), key=lambda item: (item[0].count(".") + item[0].count("["), item[0], item[1]))
 
@@ -342,9 +343,9 @@ def _normalise_image(doc: Mapping[str, Any]) -> dict[str, Any]:
     packages = (doc.get("hardware_support") or {}).get("packages") or {}
     if packages:
         out["hardware_support"] = {"packages": {
-            mgr: {**({"pkg": p["pkg"]} if p.get("pkg") is not None else {}),
-                  # HardwareSupportPackageSpec.version: "If None, the system will use an empty string"
-                  "version": p.get("version") if p.get("version") is not None else ""}
+            # HardwareSupportPackageSpec.version: "If None, the system will use an empty string as the version":
+            # left out here, as software_to_spec() leaves out an empty one, so that the two compare equal
+            mgr: {k: p[k] for k in ("pkg", "version") if p.get(k) is not None}
             for mgr, p in sorted(packages.items())}}
     if doc.get("removed_components"):
         out["removed_components"] = sorted(doc["removed_components"])
@@ -356,28 +357,30 @@ def _semantic_problems(doc: Mapping[str, Any], where: str) -> list[tuple[str, st
     both = sorted(set(doc.get("components") or {}) & set(doc.get("removed_components") or []))
     for name in both:
         path = _path(where, ["removed_components"])
-        problems.append((path, f"{path}: '{name}' is also set in {where}.components (a component cannot be both "
+        problems.append((path, f"{path}: '{name}' is also set in {_path(where, ['components'])} (a component cannot be both "
                                "added and removed); fix: remove it from one of the two"))
     return problems
 
 
-def check_spec(spec: Any, where: str = "spec", *, require_base_image: bool = True) -> dict[str, Any]:
+def check_spec(spec: Any, where: str | None = "spec", *, require_base_image: bool = True) -> dict[str, Any]:
     """Check a software specification against :data:`SCHEMA` and return it normalised.
 
     Normalised: optional fields given as null are left out, ``components`` is always there (sorted), solutions,
     hardware support packages and removed components only when not empty, lists sorted, a hardware support package
-    without a version gets ``""`` (the binding's rule). ``require_base_image=False`` accepts a partial spec (a
-    module's desired changes) whose other fields are still checked. Any input that is not a valid spec raises
+    field given as null is left out. ``require_base_image=False`` accepts a partial spec (a
+    module's desired changes) whose other fields are still checked. ``where`` prefixes every field path
+    (``""``: paths start at the field, as module options do). Any input that is not a valid spec raises
     :class:`ImageSpecError` naming the field (never another exception; :class:`MissingLibraryError` when jsonschema
     is not installed).
     """
-    where = where or "spec"
+    where = "spec" if where is None else where
     if not isinstance(spec, Mapping):
-        _raise([(where, f"{where}: expected an object (a software specification with fields "
-                        f"{', '.join(SPEC_FIELDS)}), got {_describe(spec)}; fix: give a JSON object")])
+        label = where or "the software specification"
+        _raise([(where or "spec", f"{label}: expected an object (a software specification with fields "
+                                  f"{', '.join(SPEC_FIELDS)}), got {_describe(spec)}; fix: give a JSON object")])
     doc = dict(spec)
-    partial = not require_base_image and "base_image" not in doc
-    if partial:
+    partial = not require_base_image
+    if partial and "base_image" not in doc:
         doc["base_image"] = {"version": "0"}       # a placeholder, checked nowhere, dropped below
     _raise(_schema_problems(doc, where))
     problems = _semantic_problems(doc, where)
@@ -399,9 +402,9 @@ def check_spec(spec: Any, where: str = "spec", *, require_base_image: bool = Tru
             norm["selection_criteria"] = sel
             out["alternative_images"][aid] = norm
     if partial:
-        del out["base_image"]
-        if not spec.get("components") and "components" not in spec:
-            del out["components"]
+        for key in ("base_image", "components"):
+            if key not in spec:
+                del out[key]
     return out
 
 
@@ -435,7 +438,7 @@ def software_to_spec(software: Mapping[str, Any]) -> dict[str, Any]:
                             for sid, sol in sorted(solutions.items())}
     packages = (software.get("hardware_support") or {}).get("packages") or {}
     if packages:
-        out["hardware_support"] = {"packages": {m: {"pkg": p.get("pkg"), "version": p.get("version") or ""}
+        out["hardware_support"] = {"packages": {m: {k: p[k] for k in ("pkg", "version") if p.get(k)}
                                                 for m, p in sorted(packages.items())}}
     removed = software.get("removed_components") or {}
     if removed:
