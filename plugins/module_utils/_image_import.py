@@ -35,10 +35,13 @@ from xml.etree import ElementTree as ET
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _depots as depots
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _image as image
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
+    ConnectionFailure,
     OptionError,
     TaskFailedError,
+    TaskTimeoutError,
     VsphereError,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client, redact_url
@@ -232,22 +235,42 @@ def missing_items(spec: Mapping[str, Any], content: Content) -> list[Item]:
     return [item for item in needed(spec) if not content.has(item)]
 
 
+def sibling_bundle(src: str) -> tuple[str, Content] | None:
+    """The offline bundle next to a spec file (``Prod-01.json`` -> ``Prod-01.zip``, as image_export names them when
+    asked to), with what it brings; None when there is none or it cannot be read. Only named, never imported."""
+    path = os.path.splitext(src)[0] + ".zip"
+    if path == src or not os.path.isfile(path) or not zipfile.is_zipfile(path):
+        return None
+    try:
+        return path, bundle_content(path)
+    except OptionError:
+        return None
+
+
+def _brings(label: str, missing: list[Item], has: Content) -> str:
+    brings = [i for i in missing if has.has(i)]
+    lacking = [i for i in missing if not has.has(i)]
+    if not brings:
+        return f" {label} brings none of them."
+    text = f" {label} brings {', '.join(i.describe() for i in brings)}"
+    return text + (f" but not {', '.join(i.describe() for i in lacking)}." if lacking else ".")
+
+
 def explain_missing(where: str, missing: list[Item], bundle: depots.Bundle | None,
-                    bundle_has: Content | None) -> str:
-    """Why nothing was imported: every missing item, and which of them the offline bundle would bring."""
+                    bundle_has: Content | None, sibling: tuple[str, Content] | None = None) -> str:
+    """Why nothing was imported: every missing item, and which of them the offline bundle would bring (the one
+    given, or else the one found next to ``src``)."""
     listed = ", ".join(i.describe() for i in missing)
     text = f"the depot of {where} lacks {len(missing)} item(s) the image needs: {listed}."
     if bundle is None or bundle_has is None:
+        if sibling is not None:
+            text += _brings(f"The offline bundle next to src ({sibling[0]})", missing, sibling[1])
+            if any(sibling[1].has(i) for i in missing):
+                return text + " Nothing was changed. Give it as offline_bundle to import it into the depot first."
         return (text + " Nothing was changed. Import the offline bundle that holds them first: give it as "
                 "offline_bundle (a ZIP written by vsphere.lifecycle.image_export format=zip on the source vCenter), "
                 "or import it with vsphere.lifecycle.depot.")
-    brings = [i for i in missing if bundle_has.has(i)]
-    lacking = [i for i in missing if not bundle_has.has(i)]
-    if brings:
-        text += f" offline_bundle {bundle.describe()} brings {', '.join(i.describe() for i in brings)}"
-        text += f" but not {', '.join(i.describe() for i in lacking)}." if lacking else "."
-    else:
-        text += f" offline_bundle {bundle.describe()} brings none of them."
+    text += _brings(f"offline_bundle {bundle.describe()}", missing, bundle_has)
     return (text + " Nothing was changed (the bundle was not imported). Give an offline bundle exported from the "
             "image's source (image_export format=zip), or change the image.")
 
@@ -353,8 +376,17 @@ def import_and_commit(client: Any, target: Target, spec: Mapping[str, Any], *, m
                                   validation_errors=errors)
         warnings = notification_texts(notes, "warnings")
         try:
-            done = _task(client, path, "commit", f"commit of draft {draft_id} of {target.label}", timeout=timeout,
-                         body={"message": message}, on_started=lambda tid: record(changed=True, commit_task=tid))
+            commit_task = _start_commit(client, target, draft_id, message)
+            if commit_task is None:                        # the answer was lost, the draft consumed: committed
+                committed = True
+                record(changed=True)
+                return {"commit": None, "draft": draft_id, "warnings": warnings}
+            record(changed=True, commit_task=commit_task)
+            done = wait_for_task(client, commit_task, description=f"commit of draft {draft_id} of {target.label}",
+                                 timeout=timeout)
+        except TaskTimeoutError:
+            committed = True                               # still running: it consumes the draft when it ends
+            raise
         except TaskFailedError as exc:
             record(changed=changed_before)
             errors = _errors_of_failed_commit(exc)
@@ -369,6 +401,42 @@ def import_and_commit(client: Any, target: Target, spec: Mapping[str, Any], *, m
     finally:
         if not committed:
             _drop_draft(client, target, draft_id, record)
+
+
+def _start_commit(client: Any, target: Target, draft_id: str, message: str) -> str | None:
+    """``POST .../drafts/{d}?action=commit&vmw-task=true`` -> the task id. When the connection fails on that POST,
+    the request may or may not have reached vCenter: a running commit task of the target is the one it started; with
+    none, the draft tells (gone: it was committed, None is returned; still there: nothing was committed)."""
+    path = f"{drafts_path(target)}/{draft_id}"
+    try:
+        task_id = client.post(path, params={"action": "commit", "vmw-task": "true"}, json={"message": message},
+                              retry_on_reset=False)
+    except ConnectionFailure as exc:
+        try:
+            task_id = vlcm.running_task(client, target, "commit")
+            if task_id is None and not _draft_exists(client, target, draft_id):
+                return None
+        except VsphereError:
+            raise ConnectionFailure(f"{exc.message}. The commit of draft {draft_id} of {target.label} may have "
+                                    "reached vCenter: check the desired image and the drafts in the vSphere Client "
+                                    "before running again") from None
+        if task_id is None:
+            raise ConnectionFailure(f"{exc.message}. The commit request started no task on {target.label} and the "
+                                    f"draft is still there: nothing was committed") from None
+    if not isinstance(task_id, str) or not task_id:
+        raise ApiError(f"commit of draft {draft_id} of {target.label}: vCenter returned no task id", method="POST",
+                       path=f"{path}?action=commit")
+    return task_id
+
+
+def _draft_exists(client: Any, target: Target, draft_id: str) -> bool:
+    try:
+        client.get(f"{drafts_path(target)}/{draft_id}")
+    except ApiError as exc:
+        if exc.status == 404 or exc.error_type == "NOT_FOUND":
+            return False
+        raise
+    return True
 
 
 def _drop_draft(client: Any, target: Target, draft_id: str, record: Callable[..., None]) -> None:

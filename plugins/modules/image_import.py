@@ -43,7 +43,8 @@ def run(m: VcenterModule) -> dict[str, Any]:
     missing = ii.missing_items(spec, ii.depot_content(m.rest))
     res["missing"] = ii.item_rows(missing, bundle_has)
     if missing and (bundle_has is None or any(not bundle_has.has(i) for i in missing)):
-        raise ii.MissingContentError(ii.explain_missing(where, missing, bundle, bundle_has))
+        sibling = ii.sibling_bundle(p["src"]) if bundle is None and p["src"] is not None else None
+        raise ii.MissingContentError(ii.explain_missing(where, missing, bundle, bundle_has, sibling))
     before = ii.current_spec(vlcm.get_software(m.rest, target))
     changes = ii.differences(before, spec)
     known = depots.select(depots.list_depots(m.rest), bundle=bundle) if bundle is not None else []

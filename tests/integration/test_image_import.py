@@ -113,6 +113,8 @@ def test_missing_content_is_named_and_nothing_changes(sim, target, run_playbook,
     for item in needs(source):                                       # every one of them, by name and version
         assert item in res["msg"], (item, res["msg"])
     assert "offline_bundle" in res["msg"] and "Nothing was changed" in res["msg"]
+    # image_export wrote the ZIP next to the JSON: the message names it and what it brings (it imports nothing)
+    assert f"The offline bundle next to src ({files['zip']}) brings {needs(source)[0]}" in res["msg"]
     rows = {(r["type"], r["name"], r["version"]) for r in res["missing"]}
     assert ("base_image", "ESXi", source["base_image"]) in rows
     assert ("add_on", source["add_on"]["name"], source["add_on"]["version"]) in rows
@@ -320,3 +322,55 @@ def test_invalid_spec_file_names_the_file_and_the_field(sim, run_playbook, tmp_p
     result = run_playbook(task("bad", cluster="Tiny-01", src=str(notjson)))
     assert not result.ok and "is not a JSON document" in result.task("bad")["msg"]
     assert sim.mutating_calls() == {} and sim.counters()["logins"].get("rest", 0) == 0
+
+
+def test_without_a_bundle_next_to_src_the_message_says_how_to_get_one(sim, target, run_playbook, files, tmp_path):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    src = alone / "Tiny-01.json"
+    src.write_bytes(files["json"].read_bytes())
+    result = run_playbook(task("import", cluster="Target-01", src=str(src)), env=on(target))
+    assert not result.ok
+    msg = result.task("import")["msg"]
+    assert "next to src" not in msg and "image_export format=zip" in msg
+    assert target.mutating_calls() == {}
+
+
+def test_a_failed_validation_after_the_bundle_import_reports_the_bundle(sim, target, run_playbook, files):
+    old = cluster_of(target, "Target-01")
+    spec = as_spec(desired_of(sim, "Tiny-01"))
+    spec["hardware_support"]["packages"]["com.dell.openmanage"]["version"] = "2099.01"
+    result = run_playbook(task("import", cluster="Target-01", spec=spec, offline_bundle=str(files["zip"])),
+                          env=on(target))
+    assert not result.ok
+    res = result.task("import")
+    assert "2099.01" in res["msg"] and res["validation_errors"]
+    assert res["changed"] is True                                   # the depot changed: the result says so
+    assert res["offline_bundle"]["imported"] is True and res["depot_task"]
+    assert [d["id"] for d in target.state()["offline_depots"]] == [res["offline_bundle"]["depot"]]
+    assert target.state()["drafts"] == [] and target.calls(DRAFT_DELETE) == 1
+    new = cluster_of(target, "Target-01")
+    assert new["desired_commit"] == old["desired_commit"] and new["desired_image"] == old["desired_image"]
+
+
+def test_an_error_on_the_commit_deletes_the_draft(sim, run_playbook):
+    old = cluster_of(sim, "Tiny-01")
+    wanted = host_of(sim, "esxi-t1.lab.local")["installed"]
+    sim.add_faults({"type": "http_status", "status": 500, "method": "POST", "action": "commit"})
+    result = run_playbook(task("import", cluster="Tiny-01", spec=as_spec(wanted)))
+    assert not result.ok
+    res = result.task("import")
+    assert sim.faults() == [] and sim.calls(COMMIT) == 1
+    assert res["changed"] is False and res["draft"] and "draft_left" not in res
+    assert sim.state()["drafts"] == [] and sim.calls(DRAFT_DELETE) == 1
+    assert cluster_of(sim, "Tiny-01")["desired_commit"] == old["desired_commit"]
+
+
+def test_a_lost_commit_answer_is_followed_not_repeated(sim, run_playbook):
+    wanted = host_of(sim, "esxi-t1.lab.local")["installed"]
+    sim.add_faults({"type": "reset_connection", "after_response": True, "method": "POST", "action": "commit"})
+    result = run_playbook(task("import", cluster="Tiny-01", spec=as_spec(wanted)))
+    assert result.ok, result.output
+    assert sim.faults() == [] and sim.calls(COMMIT) == 1               # not sent twice
+    assert result.task("import")["changed"] is True
+    assert cluster_of(sim, "Tiny-01")["desired_image"] == wanted and sim.state()["drafts"] == []
