@@ -34,6 +34,7 @@ def read_spec(p: dict[str, Any]) -> tuple[dict[str, Any], str]:
 def run(m: VcenterModule) -> dict[str, Any]:
     p, res = m.params, m.result
     spec, source = read_spec(p)                        # every option checked before the first call
+    message = depots.check_text("commit_message", p["commit_message"], "the message of the commit")
     bundle = ii.check_bundle(p["offline_bundle"]) if p["offline_bundle"] is not None else None
     bundle_has = ii.bundle_content(bundle.path) if bundle is not None and bundle.path else None
     res["image"] = spec
@@ -87,7 +88,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
                     f"still lacks {', '.join(i.describe() for i in still)}; the desired image of {target.label} was "
                     "not changed. Check the depot content with vsphere.lifecycle.depot_info.")
     if changes:
-        message = f"vsphere.lifecycle.image_import from {source}"
+        message = message or f"vsphere.lifecycle.image_import from {source}"
         done = ii.import_and_commit(m.rest, target, spec, message=message, timeout=p["wait_timeout"],
                                     record=res.update, changed_before=bool(res.get("changed")))
         res.update(changed=True, commit=done["commit"], draft=done["draft"])
@@ -104,6 +105,7 @@ def main() -> None:
             src=dict(type="path"),
             spec=dict(type="dict"),
             offline_bundle=dict(type="path"),
+            commit_message=dict(type="str"),
             wait_timeout=dict(type="int", default=3600),
         ),
         mutually_exclusive=[("src", "spec")],

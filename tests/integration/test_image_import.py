@@ -215,13 +215,21 @@ def test_spec_dict_into_cluster_diff_rerun_and_export_matches(sim, run_playbook,
     old = cluster_of(sim, "Tiny-01")
     wanted = host_of(sim, "esxi-t1.lab.local")["installed"]         # tiny's "current" image, all in the depot
     assert wanted != old["desired_image"]
-    result = run_playbook(task("import", cluster="Tiny-01", spec=as_spec(wanted)), extra_args=["--diff"])
+    result = run_playbook(task("import", cluster="Tiny-01", spec=as_spec(wanted), commit_message="CHG-1"),
+                          extra_args=["--diff"])
     assert result.ok, result.output
     res = result.task("import")
     assert res["changed"] is True and res["missing"] == [] and "offline_bundle" not in res
     new = cluster_of(sim, "Tiny-01")
     assert new["desired_image"] == wanted and new["desired_commit"] == res["commit"]
     assert sim.state()["drafts"] == []
+    http = sim.session()                                              # the commit carries the message
+    try:
+        commit = http.get(f"{sim.url}/api/esx/settings/clusters/{new['id']}/software/commits/{res['commit']}",
+                          timeout=30).json()
+    finally:
+        http.delete(f"{sim.url}/api/session", timeout=30)
+    assert commit["description"] == "CHG-1"
     assert res["diff"]["before"]["base_image"]["version"] == old["desired_image"]["base_image"]
     assert res["diff"]["after"]["base_image"]["version"] == wanted["base_image"]
 
@@ -293,6 +301,7 @@ def test_existing_draft_of_the_user_is_named_and_kept(sim, run_playbook):
       "offline_bundle": "https://depot.example.com/b.zip"}, "is a URL"),
     ({"spec": {"base_image": {"version": "8.0.3-0.50.24585383"}}, "offline_bundle": "/etc/hostname"},
      "not a ZIP"),
+    ({"spec": {"base_image": {"version": "8.0.3-0.50.24585383"}}, "commit_message": ""}, "commit_message is empty"),
 ])
 def test_bad_input_changes_nothing(sim, run_playbook, options, fragment):
     result = run_playbook(task("bad", cluster="Tiny-01", **options))
