@@ -112,6 +112,11 @@ def test_promotion_default_imports_only_and_removes_its_temporary_directory(sim,
     assert {h["name"]: h["installed"] for h in hosts_of(target, "Target-01")} == old_hosts
     tempdir = result.task(R + "Make a temporary directory for the exported files")["path"]
     assert not Path(tempdir).exists()
+    snapshot = target.counters()
+    again = promote(run_playbook, tmp_path, sim, target)            # new scratch files, nothing changed
+    assert again.ok, again.output
+    assert "changed=0" in again.output.split("PLAY RECAP")[-1], again.output[-2000:]
+    assert target.mutating_calls(since=snapshot) == {}
 
 
 def test_without_the_bundle_the_import_fails_naming_what_is_missing(sim, target, run_playbook, tmp_path):
