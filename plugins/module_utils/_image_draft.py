@@ -25,7 +25,9 @@ from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
+    ConnectionFailure,
     OptionError,
+    TaskFailedError,
     VsphereError,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._image import (
@@ -200,7 +202,12 @@ def apply_desired(client: Client, target: Target, before: Mapping[str, Any], aft
     """
     base = f"{target.base}/software/drafts"
     try:
-        draft_id = client.post(base)
+        # not repeated after a reset: a repeated create would meet the draft the first one made (ALREADY_EXISTS)
+        draft_id = client.post(base, retry_on_reset=False)
+    except ConnectionFailure as exc:
+        raise ConnectionFailure(f"{exc.message}. The request that creates the draft of {target.label} may have "
+                                "reached vCenter: if the vSphere Client shows a draft of this user there (Updates > "
+                                "Image), discard it before running again; nothing else was changed") from None
     except ApiError as exc:
         if exc.error_type == "ALREADY_EXISTS":
             raise ApiError(f"{target.label} already has a software draft of this user ({'; '.join(exc.messages)}); "
@@ -211,6 +218,7 @@ def apply_desired(client: Client, target: Target, before: Mapping[str, Any], aft
     draft = f"{base}/{draft_id}"
     out: dict[str, Any] = {"draft": draft_id, "draft_deleted": False, "commit": None, "edits": []}
     committed = False
+    commit_running = False       # the commit task started and did not fail: the draft is the commit's, not ours
     try:
         for method, sub, body in draft_edits(before, after):
             _call(client, method, f"{draft}/{sub}", body)
@@ -230,14 +238,28 @@ def apply_desired(client: Client, target: Target, before: Mapping[str, Any], aft
         task = client.post(draft, params={"action": "commit", "vmw-task": "true"}, json=spec)
         if on_changed is not None:
             on_changed({"changed": True, "commit_task": str(task)})
-        info = wait_for_task(client, str(task), description=f"commit of draft {draft_id} of {target.label}",
-                             timeout=timeout)
+        commit_running = True
+        try:
+            info = wait_for_task(client, str(task), description=f"commit of draft {draft_id} of {target.label}",
+                                 timeout=timeout)
+        except TaskFailedError:
+            commit_running = False          # failed: the desired image is unchanged, the draft is ours to delete
+            if on_changed is not None:
+                on_changed({"changed": False})
+            raise
         committed = True
         out["commit"] = info.get("result")
         out["draft_deleted"] = True                    # "It will be deleted, when the draft is committed successfully"
         return out
     finally:
-        if not committed:
+        if commit_running and not committed:
+            # the wait ended (timeout, connection) while the commit may still run: deleting the draft under it could
+            # break it; a successful commit consumes the draft
+            if warn is not None:
+                warn(f"the commit of draft {draft_id} of {target.label} was still running when the module stopped "
+                     "waiting; a successful commit consumes the draft, a failed one leaves it: then discard it in "
+                     "the vSphere Client (Updates > Image)")
+        elif not committed:
             out["draft_deleted"] = _delete_draft(client, draft, warn)
 
 

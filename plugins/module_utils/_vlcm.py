@@ -19,6 +19,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ConnectionFailure,
     VsphereError,
 )
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._image import software_to_spec
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._tasks import PollPolicy, wait_for_task
@@ -507,6 +508,4 @@ def stale_report(client: Client, target: Target, compliance: Mapping[str, Any] |
     """:func:`stale_hosts` against the desired image now (one ``GET {target}/software``); {} without a report."""
     if not compliance:
         return {}
-    from ansible_collections.vsphere.lifecycle.plugins.module_utils._image import software_to_spec
-
     return stale_hosts(target, compliance, software_to_spec(get_software(client, target)), list(hosts))

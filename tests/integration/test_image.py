@@ -242,3 +242,90 @@ def test_bad_input_is_refused_before_any_call(sim, run_playbook):
         assert "Traceback" not in result.task(name)["msg"]
     assert sim.mutating_calls() == {}
     assert sim.counters()["logins"].get("rest", 0) == 0       # refused before connecting
+
+
+def test_a_draft_the_user_already_has_is_neither_used_nor_deleted(sim, run_playbook):
+    cluster = _cluster(sim)
+    http = sim.session()
+    try:
+        created = http.post(f"{sim.url}/api/esx/settings/clusters/{cluster['id']}/software/drafts")
+        assert created.status_code in (200, 201), created.text
+        theirs = created.json()
+        snapshot = sim.counters()
+        result = run_playbook(f"""
+            - name: image
+              vsphere.lifecycle.image:
+                cluster: Tiny-01
+                base_image: "{_other_base_image(sim)}"
+              ignore_errors: true
+        """)
+        assert result.status("image") == "failed", result.output
+        msg = result.task("image")["msg"]
+        assert "already has a software draft" in msg and "nothing was changed" in msg and theirs in msg
+        assert result.task("image")["changed"] is False
+        assert sim.mutating_calls(since=snapshot) == {CREATE: 1}          # the refused create, nothing else
+        assert [d["id"] for d in sim.state()["drafts"]] == [theirs]       # the user's own draft is left alone
+        assert _cluster(sim)["desired_commit"] == cluster["desired_commit"]
+    finally:
+        http.delete(f"{sim.url}/api/esx/settings/clusters/{cluster['id']}/software/drafts/{theirs}")
+        http.delete(f"{sim.url}/api/session")
+        http.close()
+    _no_draft_left(sim)
+
+
+def test_remove_add_on_and_set_hardware_support(sim, run_playbook):
+    before = _cluster(sim)["desired_image"]
+    assert before["add_on"] and before["hardware_support"]
+    mgr, pkg = next(iter(before["hardware_support"].items()))
+    other = "2024.10" if pkg["version"] != "2024.10" else "2025.03"     # tiny's firmware has both packages
+    play = f"""
+        - name: image
+          vsphere.lifecycle.image:
+            cluster: Tiny-01
+            remove_add_on: true
+            hardware_support:
+              packages:
+                {mgr}: {{pkg: "{pkg['pkg']}", version: "{other}"}}
+    """
+    result = run_playbook(play, extra_args=["--diff"])
+    assert result.ok, result.output
+    res = result.task("image")
+    after = _cluster(sim)["desired_image"]
+    assert res["changed"] is True and after["add_on"] is None
+    assert after["hardware_support"] == {mgr: {"pkg": pkg["pkg"], "version": other}} != before["hardware_support"]
+    assert after["base_image"] == before["base_image"] and after["components"] == before["components"]
+    assert "add_on" in res["diff"]["before"] and "add_on" not in res["diff"]["after"]
+    assert sim.calls("DELETE " + DRAFTS + "/{draft}/software/add-on") == 1
+    assert sim.calls("PUT " + DRAFTS + "/{draft}/software/hardware-support") == 1
+    snapshot = sim.counters()
+    again = run_playbook(play)
+    assert again.ok and again.task("image")["changed"] is False, again.output
+    assert sim.mutating_calls(since=snapshot) == {}
+    _no_draft_left(sim)
+
+
+def test_a_draft_that_cannot_be_deleted_is_reported(sim, run_playbook):
+    cluster = _cluster(sim)
+    sim.add_faults({"type": "http_status", "status": 500, "method": "DELETE",
+                    "path": DRAFTS.replace("{cluster}", cluster["id"]) + "/*", "count": 1})
+    result = run_playbook("""
+        - name: image
+          vsphere.lifecycle.image:
+            cluster: Tiny-01
+            components: {Intel-ice: "1.0"}
+          ignore_errors: true
+    """)
+    assert result.status("image") == "failed", result.output
+    assert sim.faults() == []
+    res = result.task("image")
+    assert "Intel-ice" in res["msg"]
+    left = sim.state()["drafts"]
+    assert len(left) == 1 and left[0]["id"] == res["draft"]
+    assert any(f"drafts/{res['draft']}" in w and "could not be deleted" in w for w in res.get("warnings", [])), res
+    http = sim.session()
+    try:
+        http.delete(f"{sim.url}/api/esx/settings/clusters/{cluster['id']}/software/drafts/{res['draft']}")
+        http.delete(f"{sim.url}/api/session")
+    finally:
+        http.close()
+    _no_draft_left(sim)

@@ -128,6 +128,7 @@ def test_generated_valid_specs_pass_and_normalise() -> None:
         assert check_spec(out) == out
 
     prop()
+    print(f"generated valid specs: {seen['n']} examples")
     assert seen["n"] >= 1000
 
 
@@ -222,6 +223,7 @@ def test_mutated_specs_fail_naming_the_field() -> None:
             raise AssertionError(f"{mutation.__name__} at {where} was accepted: {spec!r}"[:500])
 
     prop()
+    print(f"mutated specs (must fail): {seen['n']} examples, by mutation: {seen['by']}")
     assert seen["n"] >= 1000
     assert all(seen["by"].values()), seen["by"]         # every kind of damage was tried
 
@@ -249,6 +251,7 @@ def test_randomly_damaged_specs_never_raise_anything_else() -> None:
         seen[_assert_outcome(spec)] += 1
 
     prop()
+    print(f"randomly damaged specs: {seen}")
     assert seen["n"] >= 1000
     # both outcomes are reached: junk sometimes lands where null is allowed, mostly where it is not
     assert seen["valid"] > 0 and seen["error"] > 0, seen
