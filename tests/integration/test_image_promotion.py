@@ -124,7 +124,9 @@ def test_without_the_bundle_the_import_fails_naming_what_is_missing(sim, target,
     before = cluster_of(target, "Target-01")
     result = promote(run_playbook, tmp_path, sim, target, vlcm_import_bundle=False)
     assert not result.ok
-    msg = result.task(R + "Import the image into Target-01")["msg"]
+    assert result.status(R + "Check every target cluster before any change on the target vCenter") == "failed"
+    (item,) = result.task(R + "Check every target cluster before any change on the target vCenter")["results"]
+    msg = item["msg"]
     assert f"base image {source['base_image']}" in msg and source["add_on"]["version"] in msg
     assert target.mutating_calls() == {}
     assert cluster_of(target, "Target-01")["desired_image"] == before["desired_image"]
@@ -144,3 +146,13 @@ def test_bad_variables_stop_before_any_call(sim, target, run_playbook, tmp_path,
         assert server.mutating_calls() == {} and server.counters()["logins"].get("rest", 0) == 0
     for password in {sim.password, target.password}:
         assert password not in result.output
+
+
+def test_a_wrong_second_cluster_stops_the_run_before_the_first_changes(sim, target, run_playbook, tmp_path):
+    before = cluster_of(target, "Target-01")
+    result = promote(run_playbook, tmp_path, sim, target, vlcm_target_clusters=["Target-01", "Target-99"])
+    assert not result.ok
+    assert "Target-99" in result.output and "not found" in result.output.lower()
+    assert target.mutating_calls() == {}                           # not even the bundle went in
+    assert cluster_of(target, "Target-01")["desired_image"] == before["desired_image"]
+    assert target.state()["offline_depots"] == []

@@ -30,8 +30,8 @@ def bundle(tmp_path, *, nested: str = "", components=(("Intel-i40en", "2.6.0.0")
         if base:
             z.writestr(f"baseimages/ESXi_{base}.json", json.dumps({"versionSpec": {"version": base}}))
         if add_on:
-            z.writestr(f"addons/{add_on[0]}.json", json.dumps({"nameSpec": {"name": add_on[0]},
-                                                                "versionSpec": {"version": add_on[1]}}))
+            release = {"nameSpec": {"name": add_on[0]}, "versionSpec": {"version": add_on[1]}}
+            z.writestr(f"addons/{add_on[0]}.json", json.dumps(release))
     path = tmp_path / "b.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr(f"{nested}vendor-index.xml", "<vendorIndex><metadata><url>meta-1.zip</url></metadata></vendorIndex>")
