@@ -72,6 +72,11 @@ def main() -> None:
             include_compliant=dict(type="bool", default=False),
             parallel=dict(type="int", default=8),
             wait_timeout=dict(type="int", default=1800),
+            # the report options are the action plugin's (it renders and writes on the controller)
+            report_dir=dict(type="path"),
+            report_title=dict(type="str", default="vLCM compliance report"),
+            json_file=dict(type="path"),
+            result_hosts=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
