@@ -104,7 +104,7 @@ class ActionModule(ActionBase):
         if module_result.get("failed"):
             return result
         if report_dir is not None or json_file is not None:
-            generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             document = report_document(module_result, generated)
             text, html, summary = render(document, TEMPLATES, str(title))
             result["summary"] = summary

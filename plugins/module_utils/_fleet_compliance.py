@@ -22,7 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import ApiError, NotFoundError, VsphereError
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
+    ApiError,
+    NotFoundError,
+    VsphereError,
+)
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._inventory import Inventory, format_names
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
@@ -203,7 +207,7 @@ class FleetCheck:
                                     thread_name_prefix="vlcm-compliance") as pool:
                 results = list(pool.map(lambda job: job(), jobs))
         cluster_entries = [r for r in results[:len(clusters)] if r is not None]
-        skipped = [c.name for (c, _), r in zip(clusters, results[:len(clusters)]) if r is None]
+        skipped = [clusters[i][0].name for i in range(len(clusters)) if results[i] is None]
         host_entries = [r for r in results[len(clusters):] if r is not None]
         return {"clusters": cluster_entries, "standalone_hosts": host_entries, "not_image_managed": skipped,
                 "counts": fleet_counts(cluster_entries + host_entries)}

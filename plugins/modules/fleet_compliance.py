@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import MissingLibraryError, OptionError
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._fleet_compliance import MAX_PARALLEL, FleetCheck
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
+    MissingLibraryError,
+    OptionError,
+)
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._fleet_compliance import (
+    MAX_PARALLEL,
+    FleetCheck,
+)
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import (
     HAS_REQUESTS,
