@@ -53,7 +53,7 @@ def render(document: dict[str, Any], templates: Path, title: str) -> tuple[str, 
         vlcm_report=document, vlcm_report_title=title)
     summary = environment(templates, html=False).get_template("summary.j2").render(vlcm_report=document)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    return text, html, [line for line in summary.strip().split("\n")]
+    return text, html, summary.strip().split("\n")
 
 
 def write_atomically(path: Path, text: str) -> bool:

@@ -87,7 +87,7 @@ def incompatible_vms(compliance: Mapping[str, Any]) -> list[dict[str, Any]] | No
                     "pending": "VmPending" in mark, "message": _text(item)})
     if vms:
         return vms
-    if any(LIVE_PATCH_MARK in nid for nid, _ in _notes(compliance)) or live_patch(compliance):
+    if any(LIVE_PATCH_MARK in nid for nid, _item in _notes(compliance)) or live_patch(compliance):
         return []
     return None
 
@@ -149,12 +149,12 @@ class FleetCheck:
             for summary in self.inventory.list_cluster_summaries(datacenter_id=dc.id):
                 found.append((Target("cluster", summary["cluster"], summary["name"]), dc.name))
         if names is not None:
-            missing = [n for n in dict.fromkeys(names) if n not in {c.name for c, _ in found}]
+            missing = [n for n in dict.fromkeys(names) if n not in {c.name for c, _dc in found}]
             if missing:
                 scope = f" in datacenter '{datacenter}'" if datacenter is not None else ""
                 raise NotFoundError(f"cluster(s) {', '.join(repr(n) for n in missing)} not found{scope}; clusters "
-                                    f"there: {format_names([c.name for c, _ in found])}", kind="cluster",
-                                    name=missing, existing=sorted({c.name for c, _ in found}))
+                                    f"there: {format_names([c.name for c, _dc in found])}", kind="cluster",
+                                    name=missing, existing=sorted({c.name for c, _dc in found}))
             wanted = set(names)
             found = [(c, dc) for c, dc in found if c.name in wanted]
         return sorted(found, key=lambda x: (x[1], x[0].name))
