@@ -95,3 +95,17 @@ def test_module_refuses_bad_input_before_any_call(sim, run_playbook):
     after = sim.counters()
     assert after["logins"] == before["logins"]
     assert sim.mutating_calls(since=before) == {}
+
+
+def test_session_expired_mid_report_one_login_again_none_left_open(sim, run_playbook, tmp_path):
+    # every worker polls its scan task; the session expires under them: one login again, the old session gone
+    sim.add_faults({"type": "expire_session", "path": "/api/cis/tasks/*"})
+    result = run_playbook(PLAYBOOK, extra_args=["-e", json.dumps({"vlcm_report_dir": str(tmp_path / "r"),
+                                                                  "vlcm_standalone_hosts": ["esxi-s1.lab.local"],
+                                                                  "vlcm_parallel": 3})])
+    assert result.ok, result.output
+    assert sim.faults() == []
+    assert sim.counters()["logins"].get("rest", 0) == 2
+    report = json.loads((tmp_path / "r" / "compliance-report.json").read_text())
+    assert [e["status"] for e in report["clusters"] + report["standalone_hosts"]] == ["NON_COMPLIANT"] * 3
+    # (the sim fixture then asserts that no REST session is left open)
