@@ -118,7 +118,8 @@ test: lint ee-check sanity units integration molecule
 # connection taken only from VMWARE_* environment variables (and the simulator's CA), then the rolling
 # remediation playbook over the inventory plugin's clusters (Cluster-A is compliant by then and skipped;
 # Cluster-B goes in capacity-aware waves) and the simulator's peak of hosts in maintenance mode and capacity
-# violations, then stops the simulator, also when a playbook fails.
+# violations, then the compliance report again (role compliance_report: JSON + HTML) and the paths of the HTML
+# reports before and after; then stops the simulator, also when a playbook fails.
 demo: $(STAMP) runtime-tree
 	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE)
 	@$(BIN)/vlcmsim --scenario demo --port 0 --time-scale 0.01 --state-dir $(DEMO_STATE) \
