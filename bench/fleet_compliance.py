@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -88,6 +89,7 @@ class Bench:
         self.walls: dict[str, list[float]] = {}
         self.cost: dict[str, dict[str, Any]] = {}
         self.checked: dict[str, int] = {}
+        self.load: list[float] = []
         (workdir / "noop.yml").write_text(NOOP_PLAY)
 
     def run(self, kind: str, playbook: Path, variables: dict[str, Any] | None) -> None:
@@ -103,16 +105,18 @@ class Bench:
             self.checked[kind] = check_report(json.loads(out.read_text()), self.bench.sim.state())
 
     def measure(self) -> None:
+        self.load.append(os.getloadavg()[0])
         for _ in range(self.args.repeat):
             self.run("ansible-playbook, one-task play", self.workdir / "noop.yml", None)
             self.run(f"before @ {self.args.before_parallel}", BEFORE, {"vlcm_parallel": self.args.before_parallel})
             for p in self.args.parallel:
                 self.run(f"after @ {p}", AFTER, {"vlcm_parallel": p,
                                                   "vlcm_report_dir": str(self.workdir / f"report-{p}")})
+            self.load.append(os.getloadavg()[0])
 
     def figures(self) -> dict[str, Any]:
         return {"walls": self.walls, "cost": self.cost, "hosts": self.hosts, "clusters": len(self.managed),
-                "scan_seconds": self.scan}
+                "scan_seconds": self.scan, "load_average_1min": self.load}
 
 
 def table(b: Bench, args: argparse.Namespace) -> str:
@@ -128,6 +132,8 @@ def table(b: Bench, args: argparse.Namespace) -> str:
               f"{'poll/c':>5}  hosts in report")
     lines = [f"fleet compliance report: scenario {args.scenario} ({n} clusters, {b.hosts} hosts), time scale "
              f"{args.time_scale:g} (scan {b.scan:.2f} s), {args.repeat} run(s) of each, interleaved",
+             f"machine: {os.cpu_count()} CPU(s), 1-min load average before and after each round: "
+             f"{', '.join(f'{x:.1f}' for x in b.load)}",
              "", "measured (wall) and counted (/sim/counters, last run of each kind; /c = per cluster)",
              "-" * len(header), header, "-" * len(header), *rows]
     lines += ["", "computed from the measured walls", "-" * len(header)]
