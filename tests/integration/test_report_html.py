@@ -109,7 +109,7 @@ def test_every_host_filter_sort_escape(sim, run_playbook, browser, tmp_path):
     assert expected[XSS_HOST] == "NON_COMPLIANT"
     assert sim.mutating_calls() == {}
 
-    page = browser.new_page(viewport={"width": 1700, "height": 1100})
+    page = browser.new_page(viewport={"width": 2200, "height": 1200})
     page.goto((out / "compliance-report.html").as_uri())
     # every host of the scenario, once, with the status vCenter holds for it
     names = page.locator("#hosts tbody tr .host-name").all_inner_texts()
@@ -185,7 +185,7 @@ def test_cluster_not_checked_is_reported_and_others_go_on(sim, run_playbook, bro
     expected = expected_hosts(sim.state(), skip_clusters=(BUSY_CLUSTER,))
     sim.clear_faults()
 
-    page = browser.new_page(viewport={"width": 1700, "height": 1100})
+    page = browser.new_page(viewport={"width": 2200, "height": 1200})
     page.goto((out / "compliance-report.html").as_uri())
     error_rows = page.locator("#hosts tbody tr.target-error")
     assert error_rows.count() == 1
