@@ -126,8 +126,8 @@ def failed_entry(target: dict[str, Any], exc: VsphereError, *, refresh: bool) ->
     """An entry for a target that could not be checked: NOT_SCANNED (no report yet and no scan asked) or ERROR."""
     if not refresh and isinstance(exc, ApiError) and exc.error_type == "NOT_FOUND":
         return {"target": target, "status": "NOT_SCANNED",
-                "error": "vCenter has no compliance report for it yet (never scanned): run with a scan "
-                         "(refresh: true / vlcm_refresh=true)"}
+                "error": "vCenter has no compliance report for it yet (never scanned): set vlcm_refresh=true "
+                         "(module option refresh) to scan it"}
     return {"target": target, "status": "ERROR", "error": exc.message}
 
 
