@@ -109,3 +109,14 @@ def test_session_expired_mid_report_one_login_again_none_left_open(sim, run_play
     report = json.loads((tmp_path / "r" / "compliance-report.json").read_text())
     assert [e["status"] for e in report["clusters"] + report["standalone_hosts"]] == ["NON_COMPLIANT"] * 3
     # (the sim fixture then asserts that no REST session is left open)
+
+
+def test_check_mode_scans_and_writes_no_file(sim, run_playbook, tmp_path):
+    result = run_playbook(PLAYBOOK, extra_args=["-e", json.dumps({"vlcm_report_dir": str(tmp_path / "r")}),
+                                                "--check"])
+    assert result.ok, result.output
+    assert not (tmp_path / "r").exists()
+    assert "(check mode: not written)" in result.stdout
+    summary = "\n".join(result.task(ROLE + "Compliance summary")["msg"])
+    assert "cluster Cluster-A:" in summary and "cluster Cluster-B:" in summary
+    assert sim.mutating_calls() == {}
