@@ -60,18 +60,17 @@ def answers(extra=None):
     table = {("POST", BASE): "5", ("PUT", DRAFT + "/software/base-image"): None,
              ("GET", DRAFT): {"software": {"base_image": {"version": "2"}, "components": {"a": {"version": "1"}}}},
              ("POST", DRAFT, "validate"): "task-v", ("GET", "/api/cis/tasks/task-v"): OK,
-             ("POST", DRAFT, "commit"): "task-c", ("GET", "/api/cis/tasks/task-c"): {"status": "SUCCEEDED",
-                                                                                    "result": "3"},
+             ("POST", DRAFT, "commit"): "task-c",
+             ("GET", "/api/cis/tasks/task-c"): {"status": "SUCCEEDED", "result": "3"},
              ("DELETE", DRAFT): None}
     table.update(extra or {})
     return table
 
 
-def run(client, **kw):
+def run(client, check_mode=False, timeout=60, **kw):
     events = []
-    kw.setdefault("check_mode", False)
     try:
-        return drafts.apply_desired(client, TARGET, BEFORE, AFTER, timeout=kw.pop("timeout", 60),
+        return drafts.apply_desired(client, TARGET, BEFORE, AFTER, check_mode=check_mode, timeout=timeout,
                                     on_changed=events.append, warn=events.append, **kw), events
     finally:
         run.events = events
@@ -96,9 +95,10 @@ def test_check_mode_validates_then_deletes():
 
 @pytest.mark.parametrize("failure", ["validation", "edit", "commit_failed", "validate_task_failed"])
 def test_every_failure_before_a_commit_deletes_the_draft(failure):
-    bad = {"validation": {("GET", "/api/cis/tasks/task-v"): {"status": "SUCCEEDED", "result": {"notifications": {
-               "errors": [{"id": "x", "message": {"default_message": "Component a 9 is not in the depot."},
-                           "resolution": {"default_message": "Import it."}}]}}}},
+    note = {"id": "x", "message": {"default_message": "Component a 9 is not in the depot."},
+            "resolution": {"default_message": "Import it."}}
+    bad = {"validation": {("GET", "/api/cis/tasks/task-v"): {"status": "SUCCEEDED",
+                                                             "result": {"notifications": {"errors": [note]}}}},
            "edit": {("PUT", DRAFT + "/software/base-image"): ApiError("bad", status=400, error_type="INVALID_ARGUMENT")},
            "commit_failed": {("GET", "/api/cis/tasks/task-c"): {"status": "FAILED", "error": {"messages": [
                {"id": "x", "default_message": "busy", "args": []}]}}},
@@ -123,8 +123,9 @@ def test_a_commit_still_running_keeps_its_draft_and_says_so():
 
 
 def test_a_draft_that_cannot_be_deleted_is_a_warning():
-    client = Client(answers({("DELETE", DRAFT): ApiError("boom", status=500, error_type="ERROR"),
-                               ("PUT", DRAFT + "/software/base-image"): ApiError("bad", status=400)}))
+    failing = {("DELETE", DRAFT): ApiError("boom", status=500, error_type="ERROR"),
+               ("PUT", DRAFT + "/software/base-image"): ApiError("bad", status=400)}
+    client = Client(answers(failing))
     with pytest.raises(ApiError):
         run(client)
     assert any("could not be deleted" in str(e) for e in run.events)
@@ -135,8 +136,8 @@ def test_create_reset_and_existing_draft_are_clear():
     with pytest.raises(ConnectionFailure) as info:
         run(client)
     assert "may have reached vCenter" in info.value.message and len(client.calls) == 1
-    client = Client(answers({("POST", BASE): ApiError("exists", status=400, error_type="ALREADY_EXISTS",
-                                                        messages=["User u already has draft 4"])}))
+    exists = ApiError("exists", status=400, error_type="ALREADY_EXISTS", messages=["User u already has draft 4"])
+    client = Client(answers({("POST", BASE): exists}))
     with pytest.raises(ApiError) as info:
         run(client)
     assert "already has a software draft" in info.value.message and "draft 4" in info.value.message
@@ -146,8 +147,8 @@ def test_create_reset_and_existing_draft_are_clear():
 def test_changes_desired_spec_and_edits():
     changes = drafts.check_changes({"base_image": "2", "components": {"a": None, "b": None}, "remove_add_on": True,
                                     "delete_components": ["c"], "removed_components": ["z"]}, standalone=False)
-    current = {"base_image": {"version": "1"}, "components": {"a": "1", "c": "3"}, "add_on": {"name": "A",
-                                                                                             "version": "1"}}
+    current = {"base_image": {"version": "1"}, "components": {"a": "1", "c": "3"},
+               "add_on": {"name": "A", "version": "1"}}
     desired = drafts.desired_spec(current, changes)
     assert desired == {"base_image": {"version": "2"}, "components": {"a": "1", "b": None}, "removed_components": ["z"]}
     assert drafts.draft_edits(current, desired) == [

@@ -15,6 +15,7 @@ from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes
 )
 
 DESIRED = software_to_spec(software_info())
+HSP_3 = {"packages": {"com.dell.HSM": {"pkg": "DellFW", "version": "3.0"}}}
 CLUSTER = Target("cluster", "domain-c7", "Prod")
 
 
@@ -32,8 +33,7 @@ def test_each_kind_of_image_change_makes_it_stale() -> None:
         "component bnxtnet": lambda d: d["components"].update(bnxtnet="231.0.0"),
         "component i40en": lambda d: d["components"].update(i40en="2.6"),
         "removed components": lambda d: d.update(removed_components=["nvme-pcie"]),
-        "hardware support": lambda d: d.update(hardware_support={"packages": {"com.dell.HSM": {"pkg": "DellFW",
-                                                                                                "version": "3.0"}}}),
+        "hardware support": lambda d: d.update(hardware_support=HSP_3),
     }
     for label, change in changes.items():
         desired = copy.deepcopy(DESIRED)
