@@ -249,6 +249,9 @@ def _describe_tls_error(exc: BaseException) -> str:
     return text
 
 
+LOGOUT_ATTEMPTS = 3
+
+
 class RestClient:
     """A vCenter ``/api`` client. Create one per module run; call :meth:`close` at the end."""
 
@@ -311,19 +314,32 @@ class RestClient:
         self.logins += 1
 
     def logout(self) -> None:
-        """``DELETE /api/session``; never raises (called on the way out, also after failures)."""
+        """``DELETE /api/session``; never raises (called on the way out, also after failures).
+
+        A reset connection or a 429/502/503/504 answer is retried (up to ``LOGOUT_ATTEMPTS`` in all, short
+        waits): a logout lost on the wire would leave the session open on vCenter until its idle timeout.
+        Repeating it is harmless (a session already gone answers 401)."""
         if self._session_id is None:
             return
         try:
-            self._http.request(
-                "DELETE",
-                self.params.base_url + "/api/session",
-                headers={SESSION_HEADER: self._session_id},
-                verify=self.params.verify,
-                timeout=min(self.params.timeout, 15.0),
-            )
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            pass
+            for attempt in range(1, LOGOUT_ATTEMPTS + 1):
+                try:
+                    response = self._http.request(
+                        "DELETE",
+                        self.params.base_url + "/api/session",
+                        headers={SESSION_HEADER: self._session_id},
+                        verify=self.params.verify,
+                        timeout=min(self.params.timeout, 15.0),
+                    )
+                except Exception as exc:  # noqa: BLE001 - best effort on the way out
+                    if not _is_connection_error(exc) or _is_tls_error(exc) or attempt == LOGOUT_ATTEMPTS:
+                        return
+                else:
+                    if response.status_code not in self.retry.statuses or attempt == LOGOUT_ATTEMPTS:
+                        _close_quietly(response)
+                        return
+                    _close_quietly(response)
+                self._sleep(min(self.retry.delay(attempt), 2.0))
         finally:
             self._session_id = None
 
