@@ -522,9 +522,8 @@ class RestClient:
                 if _is_tls_error(exc):
                     raise TLSVerificationError(
                         f"TLS certificate verification of vCenter {address} failed: {_tls_reason(exc)}. "
-                        f"{_trust_hint(self.params)}Set ca_path (or VMWARE_CA_PATH) to the CA bundle that signed "
-                        "the vCenter certificate, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) to "
-                        "skip verification (not recommended).", address=address, connection_attempts=attempt,
+                        + tls_fix(_tls_reason(exc), self.params),
+                        address=address, connection_attempts=attempt,
                     ) from None
                 if not _is_connection_error(exc):
                     raise
@@ -793,6 +792,23 @@ def _tls_reason(exc: BaseException) -> str:
             if isinstance(error, wanted):
                 return str(error)
     return _describe_tls_error(exc)
+
+
+def tls_fix(reason: str, params: ConnectionParams) -> str:
+    """What to do about a failed certificate verification, by its reason: an expired certificate and a name the
+    certificate does not cover are not fixed by another CA bundle."""
+    low = reason.lower()
+    if "expired" in low:
+        return (f"The certificate vCenter {params.hostname} presents has expired (or the clock of the node running "
+                "the module is wrong): renew the vCenter certificate (vSphere Client: Administration > "
+                "Certificates), or correct the clock; ca_path does not help here.")
+    if "mismatch" in low or "doesn't match" in low or "not valid for" in low:
+        return (f"The vCenter certificate is not issued for '{params.hostname}': set hostname (or VMWARE_HOST) to "
+                "the name the certificate is issued for (vCenter's FQDN, not an alias or an IP address), or "
+                "reissue the certificate with that name.")
+    return (f"{_trust_hint(params)}Set ca_path (or VMWARE_CA_PATH) to the CA bundle that signed the vCenter "
+            "certificate, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) to skip verification "
+            "(not recommended).")
 
 
 def _trust_hint(params: ConnectionParams) -> str:
