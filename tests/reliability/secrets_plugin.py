@@ -20,7 +20,8 @@ What is not a leak (the simulator's and ansible-runner's own records of the cred
   (:func:`planted`); the report names every such directory.
 
 The fixture is imported by tests/conftest.py (autouse, session scope). ``VLCM_SECRETS_REPORT=path`` also writes the
-figures (files scanned, secrets known, hits) as JSON for ``make reliability``.
+figures (files scanned, secrets known, hits) as JSON for ``make reliability`` (under pytest-xdist one file per
+worker, ``<name>-gwN.json``; each worker scans its own base directory).
 """
 
 from __future__ import annotations
@@ -170,8 +171,12 @@ def secrets_scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     result = report(roots)
     out = os.environ.get("VLCM_SECRETS_REPORT")
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(result, indent=1))
+        path = Path(out)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")       # one report per pytest-xdist worker
+        if worker:
+            path = path.with_name(f"{path.stem}-{worker}{path.suffix}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1))
     if result["hits"]:
         pytest.fail(f"secrets scan: {len(result['hits'])} secret(s) found in the suite's outputs "
                     f"(the simulator password or session ids):\n  " + "\n  ".join(result["hits"][:50]),
