@@ -204,3 +204,30 @@ class During:
         assert not self.thread.is_alive(), "the action during the run did not finish"
         if self.error is not None:
             raise self.error
+
+
+def exit_maintenance(sim: SimulatorHandle, host_name: str) -> None:
+    """What an administrator does when a module says a host is still in maintenance mode: ExitMaintenanceMode_Task
+    over SOAP (pyVmomi, the simulator's CA), then log out."""
+    import ssl
+
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.task import WaitForTask
+    from pyVmomi import vim
+
+    ctx = ssl.create_default_context(cafile=sim.ca)
+    si = SmartConnect(host=sim.host, port=sim.port, user=sim.username, pwd=sim.password, sslContext=ctx)
+    try:
+        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
+        host = next(h for h in view.view if h.name == host_name)
+        view.Destroy()
+        WaitForTask(host.ExitMaintenanceMode_Task(timeout=0))
+    finally:
+        Disconnect(si)
+
+
+def take_out_of_maintenance(*hosts: str) -> Callable[[SimulatorHandle, Any], None]:
+    def after(sim: SimulatorHandle, _: Any) -> None:
+        for host in hosts:
+            exit_maintenance(sim, host)
+    return after

@@ -27,6 +27,7 @@ from .faultlib import (
     no_running_task,
     running_task,
     runs_desired,
+    take_out_of_maintenance,
     wait_for,
 )
 
@@ -137,13 +138,15 @@ SCENARIOS = [
     Scenario("host-fails-at-enter-maintenance", "remediate", (host_fail(T2, "enter_maintenance"),), "fail", (T2,)),
     Scenario("host-fails-at-install", "remediate", (host_fail(T2, "install"),), "fail", (T2, "maintenance mode")),
     Scenario("host-fails-at-reboot", "remediate", (host_fail(T1, "reboot"),), "fail", (T1,)),
-    Scenario("host-fails-at-exit-maintenance", "remediate", (host_fail(T1, "exit_maintenance"),), "fail", (T1,)),
+    Scenario("host-fails-at-exit-maintenance", "remediate", (host_fail(T1, "exit_maintenance"),), "fail",
+             (T1, "exit it in the vSphere Client"), after=take_out_of_maintenance(T1)),
     Scenario("standalone-host-fails-at-install", "remediate_host", (host_fail(TS, "install"),), "fail", (TS,)),
     Scenario("batch-host-fails-at-enter-maintenance", "batch", (host_fail(T1, "enter_maintenance", 1),), "fail",
              (T1,)),
     Scenario("batch-host-fails-at-install", "batch", (host_fail(T1, "install"),), "fail", (T1, "maintenance mode")),
     Scenario("batch-host-fails-at-exit-maintenance", "batch", (host_fail(T1, "exit_maintenance", 1),), "fail",
-             (T1, "maintenance mode")),
+             (T1, "could not be taken out of maintenance mode", "Exit Maintenance Mode"),
+             after=take_out_of_maintenance(T1)),
     Scenario("role-host-fails-at-install", "role", (host_fail(T2, "install"),), "fail", (T2,)),
     # ---------------------------------------------------------------------------- a host disconnecting
     Scenario("host-disconnects-at-install", "remediate", ({"type": "host_disconnect", "host": T2, "phase": "install"},),
@@ -238,6 +241,7 @@ def test_fault(sc: Scenario, sim: SimulatorHandle, run_playbook, record_property
     assert wait_for(sim, no_running_task, timeout=120), "a task kept running after the faults were cleared"
     second = run_playbook(op.converge())
     final = sim.state()
+    assert second.ok, (in_maintenance(final), second.output[-4000:])
     live_after = sim.wait_sessions_closed()
     leaked = leaked_first + live_after.get("rest", 0) + live_after.get("soap", 0)
     left = len(unreported) + len(in_maintenance(final))
