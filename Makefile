@@ -142,7 +142,7 @@ RELIABILITY_OUT := tests/output/reliability
 reliability: $(STAMP)
 	@rm -rf $(RELIABILITY_OUT) && mkdir -p $(RELIABILITY_OUT)
 	@export VLCM_SECRETS_REPORT=$(CURDIR)/$(RELIABILITY_OUT)/secrets.json; \
-	time $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --basetemp=$(CURDIR)/$(RELIABILITY_OUT)/tmp \
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -n 4 --basetemp=$(CURDIR)/$(RELIABILITY_OUT)/tmp \
 	  --junitxml=$(RELIABILITY_OUT)/junit.xml tests/reliability tests/sim/test_fault_model_additions.py; rc=$$?; \
 	$(BIN)/python tests/reliability/table.py $(RELIABILITY_OUT); table=$$?; \
 	if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$table

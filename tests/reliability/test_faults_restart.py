@@ -7,12 +7,13 @@ must fail clearly (or succeed), leave no session open on the new process, and a 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from integration.harness import PlaybookRunner
-from vlcmsim.testing import SimulatorHandle, start_simulator
+from vlcmsim.testing import SimulatorError, SimulatorHandle, start_simulator
 
 from .faultlib import CLUSTER_HOSTS, OPS, During, in_maintenance, running_task, runs_desired, wait_for
 
@@ -27,10 +28,19 @@ class Restartable:
         self.restarts = 0
 
     def restart(self) -> None:
+        """Stop, then start on the same port; the port may stay taken for a moment by the connections the module
+        had open (the old server's side of them), so the start is tried again for up to a minute."""
         port = self.handle.port
         self.handle.stop()
-        self.handle = start_simulator("tiny", time_scale=TIME_SCALE, state_dir=self.state_dir, port=port,
-                                      require_ca=True)
+        for attempt in range(120):
+            try:
+                self.handle = start_simulator("tiny", time_scale=TIME_SCALE, state_dir=self.state_dir, port=port,
+                                              require_ca=True)
+                break
+            except SimulatorError as exc:
+                if "Address already in use" not in str(exc) or attempt == 119:
+                    raise
+                time.sleep(0.5)
         self.restarts += 1
 
 
