@@ -16,6 +16,8 @@ What is not a leak (the simulator's and ansible-runner's own records of the cred
 - ``server.json`` and ``sessions-issued.txt`` themselves, the ``password:`` line of ``simulator.log``;
 - ansible-runner's ``artifacts/<ident>/command`` holding the password only as the value of ``VMWARE_PASSWORD`` in
   its record of the process environment (mode 0600; AWX stores a redacted copy, see docs/awx.md);
+- a file byte-identical to a file of this repository (a test's copy of the sources: vlcmsim's own default password
+  is in its source);
 - a directory holding a ``SECRETS_PLANTED`` file: a negative control that writes a secret on purpose
   (:func:`planted`); the report names every such directory.
 
@@ -125,8 +127,31 @@ def _runner_command_leaks(path: Path, secret: str) -> bool:
     return secret in json.dumps(env) or secret in json.dumps(rest)
 
 
-def scan(roots: Iterable[Path], secrets: dict[str, str]) -> tuple[list[Hit], int]:
-    """(hits, files scanned) for ``secrets`` in every file under ``roots`` (planted dirs skipped)."""
+REPO = Path(__file__).resolve().parents[2]
+
+
+def repository_digests() -> set[str]:
+    """SHA-256 of every file git tracks in this repository (empty outside a git work tree)."""
+    import hashlib
+    import subprocess
+
+    try:
+        listing = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    digests = set()
+    for name in listing.stdout.decode(errors="replace").split("\0"):
+        path = REPO / name
+        if name and path.is_file():
+            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+    return digests
+
+
+def scan(roots: Iterable[Path], secrets: dict[str, str], repo_digests: set[str] | None = None) -> tuple[list[Hit], int]:
+    """(hits, files scanned) for ``secrets`` in every file under ``roots`` (planted dirs and copies of repository
+    files skipped)."""
+    import hashlib
+
     roots = list(roots)
     needles = [(s.encode(), label) for s, label in secrets.items() if s]
     hits: list[Hit] = []
@@ -142,6 +167,9 @@ def scan(roots: Iterable[Path], secrets: dict[str, str]) -> tuple[list[Hit], int
         except OSError:
             continue
         is_runner_command = path.name == "command" and path.parent.parent.name == "artifacts"
+        if repo_digests and any(n in data for n, _ in needles) \
+                and hashlib.sha256(data).hexdigest() in repo_digests:
+            continue                      # a copy of a file of this repository, not an output
         for needle, label in needles:
             start = data.find(needle)
             while start >= 0:
@@ -156,7 +184,7 @@ def scan(roots: Iterable[Path], secrets: dict[str, str]) -> tuple[list[Hit], int
 
 def report(roots: list[Path]) -> dict[str, object]:
     secrets = collect_secrets(roots)
-    hits, files = scan(roots, secrets)
+    hits, files = scan(roots, secrets, repository_digests())
     return {"roots": [str(r) for r in roots], "files_scanned": files, "secrets_known": len(secrets),
             "session_ids_known": sum(1 for label in secrets.values() if label.startswith("a session id")),
             "hits": [str(h) for h in hits], "planted_dirs_skipped": [str(p) for p in planted_dirs(roots)]}

@@ -11,7 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .secrets_plugin import collect_secrets, planted, report, scan
+from .secrets_plugin import REPO, collect_secrets, planted, report, repository_digests, scan
 
 HERE = Path(__file__).resolve().parent
 
@@ -109,3 +109,13 @@ def test_a_pytest_session_that_leaks_a_secret_fails_naming_file_and_line(tmp_pat
                            "--basetemp", str(tmp_path / "bt2")], capture_output=True, text=True,
                           env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, cwd=str(suite))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_copy_of_a_repository_file_is_not_an_output(tmp_path):
+    tmp_path = data_dir(tmp_path)
+    fake_sim_dir(tmp_path, password="VMware1!")
+    source = REPO / "simulator" / "vlcmsim" / "model.py"         # holds vlcmsim's default password
+    (tmp_path / "model.py").write_bytes(source.read_bytes())
+    (tmp_path / "model-edited.py").write_bytes(source.read_bytes() + b"# changed\n")
+    hits, _ = scan([tmp_path], collect_secrets([tmp_path]), repository_digests())
+    assert {h.path.name for h in hits} == {"model-edited.py"}     # the copy is skipped, anything else is not
