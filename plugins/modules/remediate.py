@@ -26,7 +26,8 @@ def run(m: VcenterModule) -> dict[str, Any]:
     target, names, timeout = sel.target, sel.names, p["wait_timeout"]
     res.update(scanned_hosts=[], staged_hosts=[], successful_hosts=[], failed_hosts=[], skipped_hosts=[],
                left_in_maintenance_mode=[], vms_not_restored=[])
-    compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"], timeout=timeout)
+    compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"],
+                                                                  timeout=timeout, found=res)
     todo, compliant, blocked = rem.plan_remediation(states)
     res["skipped_hosts"] = out.skipped_rows(compliant, names)
     if blocked:
