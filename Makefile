@@ -158,8 +158,9 @@ clean:
 # suite-wide secrets scan of everything they wrote; then the table computed from the junit XML and the scan reports
 # (tests/reliability/table.py). Exit status: pytest's, else the table's (1 when a figure misses its goal).
 RELIABILITY_OUT := tests/output/reliability
-reliability: $(STAMP)
+reliability: $(STAMP) runtime-tree
 	@rm -rf $(RELIABILITY_OUT) && mkdir -p $(RELIABILITY_OUT)
+	@$(BIN)/python tests/reliability/fuzz_count.py $(RUNTIME)
 	@export VLCM_SECRETS_REPORT=$(CURDIR)/$(RELIABILITY_OUT)/secrets.json; \
 	time $(BIN)/python -m pytest -q -p no:cacheprovider -n 4 --basetemp=$(CURDIR)/$(RELIABILITY_OUT)/tmp \
 	  --junitxml=$(RELIABILITY_OUT)/junit.xml tests/reliability tests/sim/test_fault_model_additions.py; rc=$$?; \
