@@ -16,7 +16,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STATE := .state
 DEMO_STATE := $(STATE)/demo
 
-.PHONY: venv sim demo test lint sanity units integration molecule collection-tree runtime-tree clean govmomi-deps
+.PHONY: venv sim demo test lint sanity units integration molecule collection-tree runtime-tree clean govmomi-deps reliability
 
 $(STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,7 +96,7 @@ report-deps:
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
 integration: $(STAMP) govmomi-deps report-deps
-	time $(BIN)/python -m pytest -q tests/meta tests/sim tests/conformance tests/load tests/integration
+	time $(BIN)/python -m pytest -q tests/meta tests/sim tests/conformance tests/load tests/integration tests/reliability
 
 # the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through
 # ansible-builder offline: create the build context, run its galaxy and introspection stages (tests/ee/check_ee.py)
@@ -152,3 +152,17 @@ demo: $(STAMP) runtime-tree
 
 clean:
 	rm -rf $(VENV) tests/output .pytest_cache .cache $(STATE)
+
+# issue 12: the fault matrix (marker faults), the bad-input corpus (badinput), the TLS refusals and the secrets scan's
+# negative controls (tests/reliability, 2 pytest-xdist workers: the runs mostly wait on the simulator), with the
+# suite-wide secrets scan of everything they wrote; then the table computed from the junit XML and the scan reports
+# (tests/reliability/table.py). Exit status: pytest's, else the table's (1 when a figure misses its goal).
+RELIABILITY_OUT := tests/output/reliability
+reliability: $(STAMP) runtime-tree
+	@rm -rf $(RELIABILITY_OUT) && mkdir -p $(RELIABILITY_OUT)
+	@$(BIN)/python tests/reliability/fuzz_count.py $(RUNTIME)
+	@export VLCM_SECRETS_REPORT=$(CURDIR)/$(RELIABILITY_OUT)/secrets.json; \
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -n 4 --basetemp=$(CURDIR)/$(RELIABILITY_OUT)/tmp \
+	  --junitxml=$(RELIABILITY_OUT)/junit.xml tests/reliability tests/sim/test_fault_model_additions.py; rc=$$?; \
+	$(BIN)/python tests/reliability/table.py $(RELIABILITY_OUT); table=$$?; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$table

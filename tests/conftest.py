@@ -5,3 +5,6 @@
 from __future__ import annotations
 
 collect_ignore = ["output", "unit", "sanity"]  # unit tests run under ansible-test units; output is scratch
+
+# the suite-wide secrets check (issue 12): runs once, after every other fixture, over everything the suite wrote
+from reliability.secrets_plugin import secrets_scan  # noqa: E402,F401

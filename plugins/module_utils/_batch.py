@@ -97,6 +97,7 @@ class BatchRun:
         self.apply_running = False                 # the apply task outlived wait_timeout: it is still running
         self.failed_ids: list[str] = []            # hosts whose remediation failed (vLCM leaves them in maintenance)
         self.failure: tuple[list[dict[str, Any]], list[str]] | None = None   # (apply rows, task messages)
+        self.stuck: dict[str, str] = {}            # remediated hosts that could not exit maintenance mode -> why
         self.maintenance: dict[str, bool] = {}     # maintenance state of the batch's hosts after the apply
         self.vm_hosts: dict[str, str] = {}         # vm id -> host id of the VMs stopped for maintenance mode
 
@@ -165,6 +166,12 @@ class BatchRun:
                 if res["policy_changed"]:
                     self._restore(configured)
                 res["vms_not_restored"] = rem.vms_not_running(self.rest, running_vms)
+        if self.failure is None and self.stuck:
+            # remediated, but still in maintenance mode: the batch is not done (its capacity is not back)
+            raise BatchError("host(s) " + "; ".join(f"'{self.names[h]}' ({why})" for h, why in self.stuck.items())
+                             + " were remediated but could not be taken out of maintenance mode and are still in it: "
+                             "find the cause in vCenter's tasks of the host, take the host out of maintenance mode "
+                             "(vSphere Client: Exit Maintenance Mode), then re-run", task_id=res.get("apply_task"))
         if self.failure is not None:
             rows, messages = self.failure
             staged = {r["id"]: bool(r.get("staged_after")) for r in rows}
@@ -286,6 +293,7 @@ class BatchRun:
         for host_id, end in ends.items():
             if not end.ok:
                 self.warn(f"host '{self.names[host_id]}' could not be taken out of maintenance mode: {end.error}")
+                self.stuck[host_id] = str(end.error)
         if ends:
             res["changed"] = True
 

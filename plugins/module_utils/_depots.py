@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -346,6 +347,9 @@ def explain_in_use(label: str, rows: list[dict[str, Any]], original: str) -> str
 
 
 # ----------------------------------------------------------------------------- depot content
+VERSION_TEXT = re.compile(r"^[0-9][0-9A-Za-z.\-_]*$")      # 8.0.3-0.35.24280767, 803.24585383-A02, 2.6.0.0-1OEM.800...
+
+
 def check_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
     """The content filters the user set, checked before any call (an empty list or name never means all)."""
     out: dict[str, Any] = {}
@@ -361,6 +365,10 @@ def check_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
         out["bundle_types"] = values
     minimum = check_text("min_version", filters.get("min_version"), "the lowest version to list")
     if minimum is not None:
+        if not VERSION_TEXT.match(minimum.strip()):
+            raise OptionError(f"min_version is {minimum!r}: give a version as vLCM writes it, digits first, e.g. "
+                              "8.0.3-0.35.24280767 (base image), 803.24585383-A02 (add-on) or 2.6.0.0 (component)",
+                              option="min_version")
         out["min_version"] = minimum
     return out
 

@@ -308,6 +308,13 @@ class VcenterModule:
             except VsphereError as exc:
                 self.fail(exc.message, error=type(exc).__name__, **self._failure_fields(exc))
             except Exception as exc:  # noqa: BLE001 - a bug must still end as a clean failure
+                lost = _lost_connection(exc)
+                if lost is not None:
+                    address = f"{self.params.get('hostname')}:{self.params.get('port')}"
+                    self.fail(f"a SOAP (vSphere API) call to vCenter {address} failed: {lost} (vCenter unavailable "
+                              "or the connection lost). What this run did before is in the result; check vCenter's "
+                              "recent tasks and the hosts' maintenance mode, then run the task again",
+                              error="ConnectionFailure", **self._failure_fields(None))
                 # the traceback of a bug only with -vvv (where Ansible shows it); never by default
                 verbose = getattr(self.module, "_verbosity", 0) >= 3
                 self.fail(f"unexpected error (please report it): {type(exc).__name__}: {exc}",
@@ -326,6 +333,18 @@ class VcenterModule:
             fields.update(_safe_details(exc.details))
         fields["changed"] = bool(self.result.get("changed") or (exc is not None and exc.changed))
         return fields
+
+
+def _lost_connection(exc: BaseException) -> str | None:
+    """The reason when ``exc`` is a connection lost under pyVmomi (its ``vim.fault.HostConnectFault`` for a reset
+    or a closed connection, or the socket error itself), else None."""
+    import http.client
+
+    if type(exc).__name__.rsplit(".", 1)[-1] == "HostConnectFault":     # pyVmomi: "vim.fault.HostConnectFault"
+        return str(getattr(exc, "msg", "") or "connection closed")
+    if isinstance(exc, (ConnectionError, TimeoutError, http.client.HTTPException)):
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _safe_details(details: dict[str, Any]) -> dict[str, Any]:

@@ -42,9 +42,12 @@ LIVE_PATCH_MIN_API = (9, 1)
 # vLCM remediates at most 96 hosts in parallel; the bindings document retry_count ("number of times to retry")
 # and retry_delay ("time to wait ... in seconds") as counts, so neither can be negative
 PARALLEL_MAX_HOSTS = 96
+# the API sets no upper bound on retries; a huge count (a typo, an extra zero) would keep vLCM retrying one failed host
+# for days (100 retries at the default 5-minute delay are already over 8 hours), so the module refuses more than 100
+FAILURE_RETRY_MAX = 100
 # option -> (lowest, highest or None, what the value is)
 RANGES: dict[str, tuple[int, int | None, str]] = {
-    "failure_retry_count": (0, None, "the number of retries after a host fails to enter maintenance mode"),
+    "failure_retry_count": (0, FAILURE_RETRY_MAX, "the number of retries after a host fails to enter maintenance mode"),
     "failure_retry_delay": (0, None, "the seconds between those retries"),
     "parallel_max_hosts": (1, PARALLEL_MAX_HOSTS, "the most hosts vLCM remediates at the same time"),
 }

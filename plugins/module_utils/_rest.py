@@ -249,6 +249,9 @@ def _describe_tls_error(exc: BaseException) -> str:
     return text
 
 
+LOGOUT_ATTEMPTS = 3
+
+
 class RestClient:
     """A vCenter ``/api`` client. Create one per module run; call :meth:`close` at the end."""
 
@@ -311,19 +314,32 @@ class RestClient:
         self.logins += 1
 
     def logout(self) -> None:
-        """``DELETE /api/session``; never raises (called on the way out, also after failures)."""
+        """``DELETE /api/session``; never raises (called on the way out, also after failures).
+
+        A reset connection or a 429/502/503/504 answer is retried (up to ``LOGOUT_ATTEMPTS`` in all, short
+        waits): a logout lost on the wire would leave the session open on vCenter until its idle timeout.
+        Repeating it is harmless (a session already gone answers 401)."""
         if self._session_id is None:
             return
         try:
-            self._http.request(
-                "DELETE",
-                self.params.base_url + "/api/session",
-                headers={SESSION_HEADER: self._session_id},
-                verify=self.params.verify,
-                timeout=min(self.params.timeout, 15.0),
-            )
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            pass
+            for attempt in range(1, LOGOUT_ATTEMPTS + 1):
+                try:
+                    response = self._http.request(
+                        "DELETE",
+                        self.params.base_url + "/api/session",
+                        headers={SESSION_HEADER: self._session_id},
+                        verify=self.params.verify,
+                        timeout=min(self.params.timeout, 15.0),
+                    )
+                except Exception as exc:  # noqa: BLE001 - best effort on the way out
+                    if not _is_connection_error(exc) or _is_tls_error(exc) or attempt == LOGOUT_ATTEMPTS:
+                        return
+                else:
+                    if response.status_code not in self.retry.statuses or attempt == LOGOUT_ATTEMPTS:
+                        _close_quietly(response)
+                        return
+                    _close_quietly(response)
+                self._sleep(min(self.retry.delay(attempt), 2.0))
         finally:
             self._session_id = None
 
@@ -506,9 +522,8 @@ class RestClient:
                 if _is_tls_error(exc):
                     raise TLSVerificationError(
                         f"TLS certificate verification of vCenter {address} failed: {_tls_reason(exc)}. "
-                        f"{_trust_hint(self.params)}Set ca_path (or VMWARE_CA_PATH) to the CA bundle that signed "
-                        "the vCenter certificate, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) to "
-                        "skip verification (not recommended).", address=address, connection_attempts=attempt,
+                        + tls_fix(_tls_reason(exc), self.params),
+                        address=address, connection_attempts=attempt,
                     ) from None
                 if not _is_connection_error(exc):
                     raise
@@ -777,6 +792,23 @@ def _tls_reason(exc: BaseException) -> str:
             if isinstance(error, wanted):
                 return str(error)
     return _describe_tls_error(exc)
+
+
+def tls_fix(reason: str, params: ConnectionParams) -> str:
+    """What to do about a failed certificate verification, by its reason: an expired certificate and a name the
+    certificate does not cover are not fixed by another CA bundle."""
+    low = reason.lower()
+    if "expired" in low:
+        return (f"The certificate vCenter {params.hostname} presents has expired (or the clock of the node running "
+                "the module is wrong): renew the vCenter certificate (vSphere Client: Administration > "
+                "Certificates), or correct the clock; ca_path does not help here.")
+    if "mismatch" in low or "doesn't match" in low or "not valid for" in low:
+        return (f"The vCenter certificate is not issued for '{params.hostname}': set hostname (or VMWARE_HOST) to "
+                "the name the certificate is issued for (vCenter's FQDN, not an alias or an IP address), or "
+                "reissue the certificate with that name.")
+    return (f"{_trust_hint(params)}Set ca_path (or VMWARE_CA_PATH) to the CA bundle that signed the vCenter "
+            "certificate, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) to skip verification "
+            "(not recommended).")
 
 
 def _trust_hint(params: ConnectionParams) -> str:

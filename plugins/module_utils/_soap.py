@@ -23,6 +23,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import (
     ConnectionParams,
     connection_error_kind,
+    tls_fix,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import ssl_context as _ssl_context
 
@@ -86,8 +87,7 @@ class SoapClient:
         except ssl.SSLCertVerificationError as exc:
             raise TLSVerificationError(
                 f"TLS certificate verification of vCenter {self.params.hostname}:{self.params.port} failed: "
-                f"{exc.verify_message or exc}. Set ca_path to the CA bundle that signed the vCenter certificate, "
-                "or validate_certs: false (not recommended)."
+                f"{exc.verify_message or exc}. {tls_fix(str(exc.verify_message or exc), self.params)}"
             ) from None
         except (OSError, ConnectionError) as exc:
             address = f"{self.params.hostname}:{self.params.port}"

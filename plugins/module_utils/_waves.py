@@ -30,13 +30,15 @@ The rules
   (hosts already in maintenance mode first, then the least memory, then the least CPU, then the name) and
   grows while the next one still fits; the first host that does not fit (or a limit) ends the wave and is
   its reason. Later waves start from where the planner placed the VMs of the earlier ones (DRS may place
-  them otherwise: plan again before each wave to plan from what vCenter shows).
+  them otherwise: plan again before each wave to plan from what vCenter shows), and a host that was in maintenance
+  mode before its wave is available to them (it leaves maintenance mode once remediated).
 - A host that fits in no wave, even alone, is *blocked*, with the reason; every host asked for is in
   exactly one wave or blocked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -365,6 +367,11 @@ def plan_waves(inp: PlanInput) -> Plan:
             state.load[dest][0] += vm.cpu_mhz
             state.load[dest][1] += vm.memory_mb
             state.location[vm_id] = dest
+        for host_id in wave:
+            # a host that was in maintenance mode before its wave leaves it once remediated (remediate_batch takes
+            # every host of the batch out): the next waves can move VMs to it
+            if state.hosts[host_id].state == MAINTENANCE:
+                state.hosts[host_id] = dataclasses.replace(state.hosts[host_id], state=AVAILABLE)
         remaining = [h for h in remaining if h not in wave]
     return Plan(tuple(waves), blocked, limit)
 

@@ -45,13 +45,30 @@ def run(m: VcenterModule) -> dict[str, Any]:
     commit = (compliance or {}).get("commit")
     if m.diff_mode:
         res["diff"] = out.versions_diff(states, todo, names)
-    # 1. pre-check: stop before any change when it fails
-    check_result = rem.check(m.rest, target, todo, commit=commit, timeout=timeout).get("result") or {}
-    res["precheck"] = summary = out.check_summary(target, check_result, {**names, **out.names_of(check_result, target)})
+    # 1. pre-check: stop before any change when it fails. When it fails and some of the hosts are in maintenance
+    # mode (left there by an earlier failed remediation), those go first: they need no evacuation, and once they
+    # are remediated and out of maintenance mode the others have room again (a re-run resumes)
+    groups = [todo]
+    summary = _precheck(m, target, todo, commit, names)
     if summary["status"] == "ERROR" or summary["errors"]:
-        raise rem.RemediationError(
-            f"the remediation pre-check of {target.label} failed, nothing was changed: " + "; ".join(summary["errors"]),
-            would_remediate=out.by_name(names, todo))
+        first, parked = _in_maintenance(m, target, todo, [h for h in states if h not in todo])
+        if parked:
+            m.warn(f"host(s) {', '.join(out.by_name(names, parked))} already run the desired image but are in "
+                   "maintenance mode, so their capacity is missing: take them out of maintenance mode (vSphere "
+                   "Client: Exit Maintenance Mode) if nothing else keeps them there, then run again")
+        if first:
+            groups = [first, [h for h in todo if h not in first]]
+            m.warn(f"the pre-check of every host failed ({'; '.join(summary['errors'])}); the host(s) in maintenance "
+                   f"mode ({', '.join(out.by_name(names, first))}) are remediated first, the others are pre-checked "
+                   "after them")
+            summary = _precheck(m, target, first, commit, names)
+        if summary["status"] == "ERROR" or summary["errors"]:
+            hint = (f". Host(s) {', '.join(out.by_name(names, parked))} are in maintenance mode although remediated: "
+                    "take them out of maintenance mode (vSphere Client: Exit Maintenance Mode), then run again"
+                    if parked else "")
+            raise rem.RemediationError(
+                f"the remediation pre-check of {target.label} failed, nothing was changed: "
+                + "; ".join(summary["errors"]) + hint, would_remediate=out.by_name(names, todo))
     for warning in summary["warnings"]:
         m.warn(f"pre-check: {warning}")
     if m.check_mode:
@@ -59,14 +76,53 @@ def run(m: VcenterModule) -> dict[str, Any]:
         res["impact"] = out.impact_summary(target, impact, {**names, **out.names_of(impact, target)}, only=todo)
         res["changed"] = True
         return res
+    for number, group in enumerate(groups):
+        if number:
+            summary = _precheck(m, target, group, commit, names)
+            if summary["status"] == "ERROR" or summary["errors"]:
+                raise rem.RemediationError(
+                    f"the host(s) in maintenance mode were remediated first ({', '.join(res['successful_hosts'])}); "
+                    f"the remediation pre-check of the others on {target.label} then failed, they were not changed: "
+                    + "; ".join(summary["errors"]), would_remediate=out.by_name(names, group))
+        _stage_and_apply(m, sel, group, states, commit)
+    return res
+
+
+def _precheck(m: VcenterModule, target: Any, hosts: list[str], commit: Any, names: dict[str, str]) -> dict[str, Any]:
+    check_result = rem.check(m.rest, target, hosts, commit=commit, timeout=m.params["wait_timeout"]).get("result") \
+        or {}
+    m.result["precheck"] = summary = out.check_summary(target, check_result,
+                                                       {**names, **out.names_of(check_result, target)})
+    return summary
+
+
+def _in_maintenance(m: VcenterModule, target: Any, todo: list[str], others: list[str]) -> tuple[list[str], list[str]]:
+    """(hosts of ``todo`` in maintenance mode when some, not all, of a cluster's are: they go first; hosts of
+    ``others`` (compliant) in maintenance mode: their capacity is missing). Read only after a failed pre-check
+    (SOAP: REST has no maintenance state)."""
+    if target.kind != "cluster":
+        return [], []
+    try:
+        state = rem.hosts_in_maintenance(m.soap, todo + others)
+    except VsphereError:
+        return [], []
+    first = [h for h in todo if state.get(h)]
+    return (first if 0 < len(first) < len(todo) else []), [h for h in others if state.get(h)]
+
+
+def _stage_and_apply(m: VcenterModule, sel: Any, todo: list[str], states: dict[str, rem.HostState],
+                     commit: Any) -> None:
+    """Stage (outside maintenance mode) and apply ``todo`` (vLCM finding nothing to apply is not an error)."""
+    p, res, target, names, timeout = m.params, m.result, sel.target, sel.names, m.params["wait_timeout"]
     # 2. stage what is not staged yet (outside maintenance mode)
     to_stage = [h for h in todo if not states[h].staged] if p["stage_first"] else []
     if to_stage:
         info = rem.stage(m.rest, target, to_stage, commit=commit, timeout=timeout,
                          on_started=lambda tid: res.update(changed=True, stage_task=tid))
         rows = out.host_outcomes(target, info.get("result") or {}, names)
-        res["staged_hosts"] = [r["name"] for r in rows if r["status"] == "OK"]
-        res["staging_host_seconds"] = round(sum(r["seconds"] or 0 for r in rows if r["status"] == "OK"), 3)
+        res["staged_hosts"] += [r["name"] for r in rows if r["status"] == "OK"]
+        res["staging_host_seconds"] = round(res.get("staging_host_seconds", 0)
+                                            + sum(r["seconds"] or 0 for r in rows if r["status"] == "OK"), 3)
         for row in rows:
             if row["firmware_not_staged"]:
                 m.warn(f"the firmware could not be staged to host '{row['name']}'; vLCM installs it during remediation")
@@ -78,11 +134,10 @@ def run(m: VcenterModule) -> dict[str, Any]:
     except ApiError as exc:
         if exc.error_type != "ALREADY_IN_DESIRED_STATE":
             raise
-        return res        # vLCM found nothing to apply (changed only if this run staged)
+        return            # vLCM found nothing to apply (changed only if this run staged)
     except TaskFailedError as exc:
         _fail_apply(m, sel, todo, states, running_vms, exc)
     _record_apply(m, sel, todo, states, applied.get("result") or rem.last_apply_result(m.rest, target) or {})
-    return res
 
 
 def _live_patch_refusal(m: VcenterModule, sel: Any, compliance: dict[str, Any] | None, todo: list[str]) -> None:
@@ -104,8 +159,16 @@ def _record_apply(m: VcenterModule, sel: Any, todo: list[str], states: dict[str,
     rows = out.apply_rows(sel.target, apply_result, sel.names, states, after)
     fields = out.apply_fields(rows)
     m.result["skipped_hosts"] += fields.pop("skipped_by_vlcm")
-    m.result.update(fields)
-    m.result.update(lp.annotate_apply_rows(rows, lp.apply_methods(sel.target, apply_result)))
+    live = lp.annotate_apply_rows(rows, lp.apply_methods(sel.target, apply_result))
+    fields["maintenance_host_seconds"] = live.pop("maintenance_host_seconds")  # a live-patched host's window is partial MM
+    # a run in two groups (hosts in maintenance mode first) adds the second group's rows to the first's
+    for key in ("hosts", "successful_hosts", "failed_hosts"):
+        m.result[key] = [x for x in m.result.get(key) or [] if x not in fields[key]] + fields[key]
+    m.result["maintenance_host_seconds"] = round(m.result.get("maintenance_host_seconds", 0)
+                                                 + fields["maintenance_host_seconds"], 3)
+    for key, value in live.items():
+        before = m.result.get(key)
+        m.result[key] = (before or []) + value if isinstance(value, list) else round((before or 0) + value, 3)
     return rows
 
 

@@ -3,6 +3,10 @@
 Files in the state dir: ca.pem (give it to clients as the CA bundle), ca-key.pem,
 server.pem, server-key.pem. They are reused when present and still valid for the
 requested host names; otherwise regenerated.
+
+`flaw` (the CLI's --tls-flaw) serves a deliberately bad server certificate, signed by the same CA, for tests of
+certificate refusal: `expired` (valid until yesterday) or `wrong-name` (issued for vcenter.invalid only, so the
+address clients use does not match). Those go to server-<flaw>.pem / server-<flaw>-key.pem, minted every start.
 """
 
 from __future__ import annotations
@@ -52,14 +56,21 @@ def _valid(cert_path: Path, names: list[str]) -> bool:
     return set(names) <= have and cert.not_valid_after_utc > now + dt.timedelta(days=1)
 
 
-def ensure(state_dir: str | Path, host: str | None = None) -> tuple[str, str, str]:
+FLAWS = ("expired", "wrong-name")
+
+
+def ensure(state_dir: str | Path, host: str | None = None, flaw: str | None = None) -> tuple[str, str, str]:
     """Create (or reuse) the CA and server certificate; returns (ca.pem, server.pem, server-key.pem)."""
+    if flaw is not None and flaw not in FLAWS:
+        raise ValueError(f"unknown certificate flaw {flaw!r}; expected one of {FLAWS}")
     d = Path(state_dir)
     d.mkdir(parents=True, exist_ok=True)
     ca_pem, ca_key = d / "ca.pem", d / "ca-key.pem"
     srv_pem, srv_key = d / "server.pem", d / "server-key.pem"
-    names = _names(host)
-    if all(p.is_file() for p in (ca_pem, ca_key, srv_pem, srv_key)) and _valid(srv_pem, names):
+    if flaw:
+        srv_pem, srv_key = d / f"server-{flaw}.pem", d / f"server-{flaw}-key.pem"
+    names = _names(host) if flaw != "wrong-name" else ["vcenter.invalid"]
+    if flaw is None and all(p.is_file() for p in (ca_pem, ca_key, srv_pem, srv_key)) and _valid(srv_pem, names):
         return str(ca_pem), str(srv_pem), str(srv_key)
     now = dt.datetime.now(dt.UTC)
     if ca_pem.is_file() and ca_key.is_file():
@@ -89,7 +100,8 @@ def ensure(state_dir: str | Path, host: str | None = None) -> tuple[str, str, st
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[-1])]))
             .issuer_name(ca_cert.subject).public_key(srv_private.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=825))
+            .not_valid_before(now - dt.timedelta(days=30) if flaw == "expired" else now - dt.timedelta(minutes=5))
+            .not_valid_after(now - dt.timedelta(days=1) if flaw == "expired" else now + dt.timedelta(days=825))
             .add_extension(_san(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--username", default=None, help="login user (default administrator@vsphere.local)")
     p.add_argument("--password", default=None, help="login password (default VMware1!)")
     p.add_argument("--insecure-http", action="store_true", help="serve plain HTTP instead of HTTPS")
+    p.add_argument("--tls-flaw", choices=certs.FLAWS, default=None,
+                   help="serve a bad certificate for tests of refusal: expired, or wrong-name (not for this address)")
     p.add_argument("--threads", type=int, default=64, help="server worker threads (default 64)")
     p.add_argument("--log-level", default="WARNING")
     return p.parse_args(argv)
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     cert = key = None
     ca = ""
     if not args.insecure_http:
-        ca, cert, key = certs.ensure(state_dir, args.host)
+        ca, cert, key = certs.ensure(state_dir, args.host, flaw=args.tls_flaw)
     app = App(world, loader)
     try:
         server = Server(app, args.host, args.port, cert, key, threads=args.threads)

@@ -292,6 +292,8 @@ class World:
         self.scenario_name = ""
         self.scenario_source: str | None = None    # path of the YAML file the world came from
         self.state_dir = ""
+        self.issued_sessions: list[tuple[str, str]] = []   # (protocol, id) of every login, kept across resets
+        self.closed = False                     # set on the old world by /sim/reset (hung phases let go)
         self.images = ImageStore()              # drafts, offline depots, exported files, uploads
 
     def record_phase(self, host: Host, phase: str, start: float, end: float) -> None:

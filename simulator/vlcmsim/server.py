@@ -66,6 +66,9 @@ class App:
         new.time_scale = self.world.time_scale
         new.username, new.password = self.world.username, self.world.password
         new.state_dir = self.world.state_dir
+        with self.world.lock:
+            self.world.closed = True
+            new.issued_sessions = list(self.world.issued_sessions)
         self.world = new
 
     def count(self, key: str) -> None:

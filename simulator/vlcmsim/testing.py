@@ -230,6 +230,10 @@ class SimulatorHandle:
         :func:`mutating_calls` for what mutates. ``{}`` is the promise of every bad-input test."""
         return mutating_calls(self.counters(), since)
 
+    def issued_sessions(self) -> list[str]:
+        """``GET /sim/sessions``: every REST and SOAP session id the simulator issued since it started."""
+        return [item["id"] for item in self.admin("GET", "sessions")["issued"]]
+
     def add_faults(self, faults: Mapping[str, Any] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``POST /sim/faults`` (one fault or a list, all or nothing); returns the stored faults."""
         return self.admin("POST", "faults", faults if isinstance(faults, list) else [faults])

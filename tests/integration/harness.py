@@ -142,6 +142,9 @@ class PlaybookRunner:
         run_env.update(env or {})
         cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", str(path), *(extra_args or [])]
         proc = subprocess.run(cmd, env=run_env, cwd=str(run_dir), capture_output=True, text=True, timeout=timeout)
+        # kept on disk for the suite-wide secrets scan (tests/reliability/secrets_plugin.py)
+        (run_dir / "stdout.txt").write_text(proc.stdout)
+        (run_dir / "stderr.txt").write_text(proc.stderr)
         records = []
         if results.exists():
             records = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability.secrets_plugin import planted
 
 from .harness import REPO, start_simulator
 
@@ -48,7 +49,9 @@ def promote(run_playbook: Any, tmp_path: Path, sim: Any, target: Any, extra: lis
             **variables: Any) -> Any:
     values = {"vlcm_source_vcenter": connection(sim), "vlcm_target_vcenter": connection(target),
               "vlcm_source_cluster": "Tiny-01", "vlcm_target_clusters": ["Target-01"], **variables}
-    path = tmp_path / f"vars-{len(list(tmp_path.glob('vars-*')))}.json"
+    inputs = tmp_path / "inputs"          # the role's connection dicts carry the passwords: an input, not an output
+    planted(inputs, "test inputs: vlcm_source_vcenter / vlcm_target_vcenter hold the passwords")   # secrets scan
+    path = inputs / f"vars-{len(list(inputs.glob('vars-*')))}.json"
     path.write_text(json.dumps(values))
     return run_playbook(PLAYBOOK, connection=False, extra_args=["-e", f"@{path}", *(extra or [])])
 

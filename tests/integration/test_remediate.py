@@ -142,36 +142,23 @@ def test_host_failing_mid_apply_is_named_left_staged_and_rerun_converges_without
     staged = counters()
     assert staged["downloads"] == 2 and staged["calls"].get(STAGE) == 1
 
-    # Re-running the whole cluster: vLCM's pre-check sees that esxi-t2 cannot be evacuated while esxi-t1 (the
-    # only other host) sits in maintenance mode, so the run stops before any change and says why.
-    blocked = run_playbook(f"""
-        - name: rerun_all
-          vsphere.lifecycle.remediate:
-            cluster: {CLUSTER}
-            accept_eula: true
-    """)
-    assert not blocked.ok
-    blocked_msg = blocked.task("rerun_all")["msg"]
-    assert "pre-check" in blocked_msg and "nothing was changed" in blocked_msg
-    assert f"host {T2}" in blocked_msg and "cannot enter maintenance mode" in blocked_msg
-    assert sim.mutating_calls(since=staged) == {CHECK: 1}          # the pre-check, nothing else
-
-    # resume the host vLCM left in maintenance mode, then the cluster: no staging, no download again
+    # Re-running the whole cluster: vLCM's pre-check of both hosts fails (esxi-t2 cannot be evacuated while esxi-t1,
+    # the only other host, sits in maintenance mode); the module then remediates the host in maintenance mode first
+    # (it needs no evacuation) and pre-checks esxi-t2 after it: one re-run resumes. No staging, no download again.
     rerun = run_playbook(f"""
-        - name: resume
-          vsphere.lifecycle.remediate:
-            cluster: {CLUSTER}
-            hosts: [{T1}]
-            accept_eula: true
         - name: rerun
           vsphere.lifecycle.remediate:
             cluster: {CLUSTER}
             accept_eula: true
     """)
     assert rerun.ok, rerun.output
-    resume, out2 = rerun.task("resume"), rerun.task("rerun")
-    assert resume["successful_hosts"] == [T1] and resume["staged_hosts"] == []
-    assert out2["changed"] is True and out2["successful_hosts"] == [T2] and out2["staged_hosts"] == []
+    out2 = rerun.task("rerun")
+    assert out2["changed"] is True and out2["successful_hosts"] == [T1, T2] and out2["staged_hosts"] == []
+    assert any(f"({T1}) are remediated first" in w for w in out2.get("warnings", [])), out2.get("warnings")
+    assert sim.mutating_calls(since=staged) == {CHECK: 3, APPLY: 2}     # all, then esxi-t1, then esxi-t2
+    t1_end = max(e["end"] for e in sim.events() if e["name"] == T1 and e["phase"] == "maintenance")
+    t2_start = min(e["start"] for e in sim.events() if e["name"] == T2 and e["phase"] == "evacuate")
+    assert t1_end <= t2_start                                 # esxi-t1 was out of maintenance before esxi-t2 moved
     final = counters()
     assert final["downloads"] == staged["downloads"]          # nothing downloaded again
     assert final["calls"].get(STAGE) == 1                     # no second stage call

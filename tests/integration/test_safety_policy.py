@@ -24,7 +24,7 @@ def writes(counters):
 
 @pytest.mark.parametrize("check", [False, True], ids=["apply", "check-mode"])
 @pytest.mark.parametrize(("options", "says"), [
-    ({"failure_action": "RETRY", "failure_retry_count": -1}, ["failure_retry_count is -1", "give 0 or more"]),
+    ({"failure_action": "RETRY", "failure_retry_count": -1}, ["failure_retry_count is -1", "give 0-100"]),
     ({"failure_action": "RETRY", "failure_retry_delay": -30}, ["failure_retry_delay is -30", "give 0 or more"]),
     ({"parallel_max_hosts": -2}, ["parallel_max_hosts is -2", "give 1-96"]),
     ({"parallel_max_hosts": 0}, ["parallel_max_hosts is 0", "give 1-96"]),

@@ -20,6 +20,13 @@ State faults:
      "seconds": 30, "count": 1}
                                          (the phase takes `seconds` more real seconds: a task that outlasts a wait)
     {"type": "host_disconnect", "host": "<id or name>"}          (applied immediately)
+    {"type": "host_disconnect", "host": "<id or name>", "phase": "download|enter_maintenance|install|reboot|exit_maintenance"}
+                                         (when the host reaches that phase it drops off vCenter: disconnected, the
+                                          phase fails; a host that disconnects mid-task)
+    {"type": "host_reconnect", "host": "<id or name>"}           (applied immediately: connected again)
+    {"type": "host_hang", "host": "<id or name>", "phase": "download|install|reboot"}
+                                         (the phase does not end until the faults are cleared (DELETE /sim/faults)
+                                          or the simulator is reset: a task that never ends)
     {"type": "cluster_busy", "cluster": "<id or name>"}           (until the faults are cleared)
 """
 
@@ -31,7 +38,9 @@ from typing import Any
 from ..model import World
 
 REQUEST_TYPES = {"http_status", "reset_connection", "slow", "expire_session"}
-STATE_TYPES = {"host_fail", "host_stall", "host_disconnect", "cluster_busy"}
+STATE_TYPES = {"host_fail", "host_stall", "host_disconnect", "host_reconnect", "host_hang", "cluster_busy"}
+HANG_PHASES = {"download", "install", "reboot"}
+HANG_POLL = 0.05          # real seconds between two looks at a hung phase's fault
 STALL_PHASES = {"download", "install", "reboot", "hostd_restart", "fsr"}
 PHASES = {"download", "enter_maintenance", "install", "reboot", "exit_maintenance"}
 
@@ -105,20 +114,31 @@ def normalize(world: World, fault: Any) -> dict[str, Any]:
         if not isinstance(secs, (int, float)) or isinstance(secs, bool) or secs < 0:
             raise FaultError("fault field 'seconds' must be a non-negative number")
         out["seconds"] = secs
-    elif ftype == "host_disconnect":
+    elif ftype in ("host_disconnect", "host_reconnect"):
         out["host"] = _resolve(world, "host", out.get("host"))
+        if ftype == "host_disconnect" and "phase" in out and out["phase"] not in PHASES:
+            raise FaultError(f"fault field 'phase' must be one of {sorted(PHASES)}")
+        if ftype == "host_reconnect" and "phase" in out:
+            raise FaultError("fault field 'phase' is not accepted by host_reconnect (it applies immediately)")
+    elif ftype == "host_hang":
+        out["host"] = _resolve(world, "host", out.get("host"))
+        if out.get("phase") not in HANG_PHASES:
+            raise FaultError(f"fault field 'phase' must be one of {sorted(HANG_PHASES)}")
     elif ftype == "cluster_busy":
         out["cluster"] = _resolve(world, "cluster", out.get("cluster"))
     return out
 
 
 def add(world: World, fault: Any) -> dict[str, Any]:
-    """Store (or, for host_disconnect, apply) one fault; returns the stored form."""
+    """Store (or, for host_disconnect without a phase and host_reconnect, apply) one fault; returns the stored
+    form."""
     stored = normalize(world, fault)
     with world.lock:
-        if stored["type"] == "host_disconnect":
-            host = world.hosts[stored["host"]]
-            host.connection_state = "disconnected"
+        if stored["type"] == "host_disconnect" and "phase" not in stored:
+            world.hosts[stored["host"]].connection_state = "disconnected"
+            return stored
+        if stored["type"] == "host_reconnect":
+            world.hosts[stored["host"]].connection_state = "connected"
             return stored
         world.faults.append(stored)
     return stored
@@ -149,9 +169,14 @@ def match_request(world: World, method: str, path: str, action: str | None) -> d
 
 
 def take_host_fail(world: World, host_id: str, phase: str) -> bool:
-    """True (and one count consumed) if a host_fail fault targets this host at this phase."""
+    """True (and one count consumed) if a host_fail fault targets this host at this phase, or a host_disconnect
+    fault with this phase (the host is then disconnected: the phase fails because the host dropped off)."""
     with world.lock:
         for fault in world.faults:
+            if fault["type"] == "host_disconnect" and fault["host"] == host_id and fault.get("phase") == phase:
+                world.faults.remove(fault)
+                world.hosts[host_id].connection_state = "disconnected"
+                return True
             if fault["type"] == "host_fail" and fault["host"] == host_id and fault["phase"] == phase:
                 fault["count"] -= 1
                 if fault["count"] <= 0:
@@ -170,6 +195,21 @@ def take_host_stall(world: World, host_id: str, phase: str) -> float:
                     world.faults.remove(fault)
                 return float(fault["seconds"])
     return 0.0
+
+
+def wait_while_hung(world: World, host_id: str, phase: str) -> float:
+    """Block while a host_hang fault targets this host at this phase (until DELETE /sim/faults, or until the
+    simulator is reset: the old world is then closed); returns the real seconds waited."""
+    import time
+
+    start = time.monotonic()
+    while True:
+        with world.lock:
+            hung = not world.closed and any(f["type"] == "host_hang" and f["host"] == host_id and f["phase"] == phase
+                                            for f in world.faults)
+        if not hung:
+            return time.monotonic() - start
+        time.sleep(HANG_POLL)
 
 
 def cluster_blocked(world: World, cluster_id: str) -> bool:

@@ -1,7 +1,9 @@
-"""REST and SOAP sessions: login, logout, idle expiry."""
+"""REST and SOAP sessions: login, logout, idle expiry; every session id issued is recorded (GET /sim/sessions and
+STATE_DIR/sessions-issued.txt, one id a line, kept across /sim/reset) so that tests can look for leaked ids."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -18,7 +20,21 @@ def login(world: World, user: str, password: str, protocol: str) -> Session | No
     with world.lock:
         world.sessions[sess.id] = sess
         world.counters.logins[protocol] = world.counters.logins.get(protocol, 0) + 1
+        world.issued_sessions.append((protocol, sess.id))
+        if world.state_dir:
+            _record(os.path.join(world.state_dir, ISSUED_FILE), sess.id)
     return sess
+
+
+ISSUED_FILE = "sessions-issued.txt"
+
+
+def _record(path: str, sid: str) -> None:
+    try:
+        with open(path, "a", encoding="ascii") as fh:
+            fh.write(sid + "\n")
+    except OSError:
+        pass                    # a read-only state dir must not break logins
 
 
 def logout(world: World, sid: str) -> bool:

@@ -1,6 +1,6 @@
 """The simulator's own admin API under /sim/ (not vCenter's; no authentication).
 
-GET /sim/state, GET /sim/counters, GET /sim/events, GET|POST|DELETE /sim/faults, POST /sim/reset.
+GET /sim/state, GET /sim/counters, GET /sim/events, GET /sim/sessions, GET|POST|DELETE /sim/faults, POST /sim/reset.
 """
 
 from __future__ import annotations
@@ -145,6 +145,11 @@ def handle(app: App, request: Request) -> Response:
     if path == "/sim/events" and method == "GET":
         with world.lock:
             return _json(list(world.events))
+    if path == "/sim/sessions" and method == "GET":
+        # every session id issued since the simulator started (resets included), for scans of test outputs
+        with world.lock:
+            return _json({"issued": [{"protocol": p, "id": sid} for p, sid in world.issued_sessions],
+                          "live": sorted(world.sessions)})
     if path == "/sim/faults":
         if method == "GET":
             with world.lock:

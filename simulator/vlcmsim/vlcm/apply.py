@@ -37,6 +37,7 @@ from .targets import Target, busy_check, check_commit, desired_commit, select_ho
 
 def _phase(world: World, host: Host, phase: str, duration: str) -> None:
     start = time.time()
+    faults.wait_while_hung(world, host.id, phase)
     sleep_phase(world, scaled(world, duration) + faults.take_host_stall(world, host.id, phase))
     world.record_phase(host, phase, start, time.time())
     if faults.take_host_fail(world, host.id, phase):

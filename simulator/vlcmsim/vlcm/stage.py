@@ -46,6 +46,7 @@ def stage_hosts(world: World, target: Target, commit: Commit, hosts: list[Host],
                                          f"Host {host.name} is not connected.", [host.name]))
             status = "ERROR"
         else:
+            faults.wait_while_hung(world, host.id, "download")
             sleep_phase(world, scaled(world, "download") + faults.take_host_stall(world, host.id, "download"))
             world.record_phase(host, "download", start, time.time())
             if faults.take_host_fail(world, host.id, "download"):

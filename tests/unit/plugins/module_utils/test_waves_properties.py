@@ -89,6 +89,9 @@ def replay(inp: w.PlanInput, plan: w.Plan) -> None:
             res_cpu, res_mem = inp.ha.reserve(caps)
             assert sum(u[0] for u in used.values()) <= sum(cpu for cpu, _mem in caps) - res_cpu + 1e-6
             assert sum(u[1] for u in used.values()) <= sum(mem for _cpu, mem in caps) - res_mem + 1e-6
+        for h in wave.hosts:      # a host in maintenance mode before its wave is available after it (remediated)
+            if hosts[h].state == w.MAINTENANCE:
+                hosts[h] = replace(hosts[h], state=w.AVAILABLE)
 
 
 @SETTINGS
