@@ -27,6 +27,10 @@ def check_options(p: dict[str, Any]) -> waves.Cap:
     if p["host_seconds"] <= 0:
         raise OptionError(f"host_seconds must be a positive number of seconds (got {p['host_seconds']}): the time "
                           "one host takes to remediate when vCenter has recorded none", option="host_seconds")
+    if p["evacuation_seconds_per_vm"] < 0:
+        raise OptionError(f"evacuation_seconds_per_vm must be 0 or more seconds (got {p['evacuation_seconds_per_vm']}): "
+                          "what each VM an earlier wave moves to a host adds to that host's time; 0 ignores them",
+                          option="evacuation_seconds_per_vm")
     if p["ha_failover_hosts"] is not None and p["ha_failover_hosts"] < 0:
         raise OptionError(f"ha_failover_hosts must be 0 or more (got {p['ha_failover_hosts']}): the host failures "
                           "whose capacity stays free, or leave it out to follow HA admission control",
@@ -80,7 +84,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
     )
     plan = waves.plan_waves(inp)
     estimates = waves.host_estimates([h for w in plan.waves for h in w.hosts], history, p["host_seconds"])
-    report = waves.plan_report(plan, inp, estimates)
+    report = waves.plan_report(plan, inp, estimates, vm_seconds=p["evacuation_seconds_per_vm"])
     report["forecast"].update(recorded_hosts=len(history), host_seconds=p["host_seconds"])
     # later waves start from where the planner put the VMs of earlier ones; DRS may put them elsewhere
     replan = len(plan.waves) > 1 and any(w.evacuated for w in plan.waves[:-1])
@@ -101,6 +105,7 @@ def main() -> None:
         argument_spec=dict(
             max_hosts_in_maintenance=dict(type="raw"),
             host_seconds=dict(type="int", default=900),
+            evacuation_seconds_per_vm=dict(type="float", default=5.0),
             ha_failover_hosts=dict(type="int"),
             cpu_basis=dict(type="str", default="demand", choices=list(capacity.CPU_BASES)),
             max_utilization=dict(type="int", default=100),
