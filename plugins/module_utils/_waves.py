@@ -476,7 +476,7 @@ def plan_report(plan: Plan, inp: PlanInput, estimates: Mapping[str, tuple[float,
     total = 0.0
     for number, wave in enumerate(plan.waves, start=1):
         seconds = wave_seconds(wave.hosts, estimates, added)
-        total += seconds
+        total += round(seconds)
         waves.append({
             "wave": number,
             "hosts": [names.get(h, h) for h in wave.hosts],
