@@ -42,11 +42,23 @@ from _common import BIN, REPO, Spread, Workbench
 INVENTORY = REPO / "playbooks" / "inventory" / "demo.vcenter.yml"
 
 
+def plain(value: Any) -> Any:
+    """ansible-inventory's JSON marks strings from outside as ``{"__ansible_unsafe": "..."}``: the bare values
+    (AWX stores the synced variables as plain JSON too)."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def sync_inventory(bench: Workbench) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """AWX's inventory update: the plugin once; (cluster inventory hosts sorted by name, their host variables)."""
     proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(INVENTORY), "--list"], env=bench.env,
                           cwd=str(bench.workdir), capture_output=True, text=True, timeout=600, check=True)
-    data = json.loads(proc.stdout)
+    data = plain(json.loads(proc.stdout))
     hosts = sorted(data.get("vlcm_clusters", {}).get("hosts", []))
     hostvars = data.get("_meta", {}).get("hostvars", {})
     return hosts, {h: hostvars.get(h, {}) for h in hosts}
@@ -72,6 +84,7 @@ def run_slice(pdd: str, envvars: dict[str, str], extravars: dict[str, Any], queu
 
     for key in [k for k in os.environ if k.startswith(("VMWARE_", "ANSIBLE_"))]:
         del os.environ[key]          # runner starts from this process's environment: only envvars may say these
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"     # ansible-playbook of this venv
     start = time.time()
     r = ansible_runner.run(private_data_dir=pdd, playbook="rolling_remediation.yml", envvars=envvars,
                            inventory=str(Path(pdd) / "inventory" / "hosts.yml"), extravars=extravars,
