@@ -229,8 +229,9 @@ class BatchRun:
                 self.rest, self.soap, self.target, self.next_ids, cap=waves.Cap(count=cap) if cap else waves.Cap(),
                 back_from_maintenance=list(self.names) if during_apply else (),
                 restarted_vms=list(self.vm_hosts) if during_apply else ())
-        except VsphereError as exc:
-            self.warn(f"the waves after this batch could not be planned ({exc.message}); plan them with "
+        except Exception as exc:  # noqa: BLE001 - the plan is optional; the apply must be followed whatever happens
+            why = exc.message if isinstance(exc, VsphereError) else f"{type(exc).__name__}: {exc}"
+            self.warn(f"the waves after this batch could not be planned ({why}); plan them with "
                       "vsphere.lifecycle.remediation_plan")
             return
         plan["planned_during_apply"] = during_apply
