@@ -15,11 +15,17 @@ clusters; so a batch is:
    in maintenance mode for the administrator to inspect): they are named in ``left_in_maintenance_mode``;
 6. the configured policy written back as it was (in ``finally``: also after a failure).
 
+With ``plan_next`` (the hosts of the waves still to come), the next waves are planned while the apply runs (the
+cluster is read during the first wait between two polls of the apply task, from where DRS put the batch's VMs, the
+batch's hosts counted as out of maintenance mode again) and returned as ``next_plan``: the caller's next wave needs
+no planning run of its own between two batches. A plan that cannot be made is a warning and ``next_plan`` None.
+
 The result keys are filled as the work goes (the module base reports them on failure too).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +34,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils import _maintena
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _outcomes as out
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _policy as pol
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _waves as waves
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
     OptionError,
@@ -64,6 +71,9 @@ def check_options(params: Mapping[str, Any]) -> None:
     if params.get("task_poll_max") is not None and not 0 < params["task_poll_max"] <= 60:
         raise OptionError(f"task_poll_max is {params['task_poll_max']}: give the longest pause between two reads of a "
                           "running vLCM task in seconds, more than 0 and at most 60 (default 10)", option="task_poll_max")
+    if params.get("plan_next") is not None and not [h for h in params["plan_next"] if h]:
+        raise OptionError("plan_next is empty: name the hosts of the waves still to come (to plan them while this "
+                          "batch is remediated), or leave plan_next out", option="plan_next")
     cap = params.get("max_hosts_in_maintenance")
     if cap is not None:
         if cap < 1:
@@ -100,6 +110,8 @@ class BatchRun:
         self.stuck: dict[str, str] = {}            # remediated hosts that could not exit maintenance mode -> why
         self.maintenance: dict[str, bool] = {}     # maintenance state of the batch's hosts after the apply
         self.vm_hosts: dict[str, str] = {}         # vm id -> host id of the VMs stopped for maintenance mode
+        self.next_ids: list[str] = []              # plan_next as host ids
+        self.planned = False                       # next_plan made (or tried)
 
     def named(self, ids: Any) -> list[str]:
         return out.by_name(self.names, ids)
@@ -107,6 +119,8 @@ class BatchRun:
     # ------------------------------------------------------------------ before any change
     def run(self) -> dict[str, Any]:
         res, p = self.res, self.p
+        if p.get("plan_next") is not None:
+            res["next_plan"] = None
         res.update(hosts=sorted(self.names.values()), skipped_hosts=[], entered_maintenance_mode=[],
                    already_in_maintenance_mode=[], exited_maintenance_mode=[], successful_hosts=[], failed_hosts=[],
                    left_in_maintenance_mode=[], vms_not_restored=[], policy_changed=False, policy_restored=None)
@@ -122,13 +136,14 @@ class BatchRun:
             return res
         hosts, config_ex = mm.cluster_hosts(self.soap, self.target.id)
         self._check_batch(todo, hosts, config_ex)
-        power_action = (pol.read_effective(self.rest, self.target) or {}).get("pre_remediation_power_action")
-        stop_vms = self._vms_to_stop(todo, power_action)
+        self.next_ids = self._next_ids(hosts, todo)
+        configured = pol.read(self.rest, self.target)
+        effective = pol.read_effective(self.rest, self.target)
+        power_action = (effective or {}).get("pre_remediation_power_action")
+        stop_vms = self._vms_to_stop(todo, power_action, config_ex)
         in_mm = [h for h in todo if hosts[h]["in_maintenance"]]
         to_enter = [h for h in todo if not hosts[h]["in_maintenance"]]
         res["already_in_maintenance_mode"] = self.named(in_mm)
-        configured = pol.read(self.rest, self.target)
-        effective = pol.read_effective(self.rest, self.target)
         change = parallel_policy_change(effective, len(todo))
         res["parallel_remediation"] = {"before": (effective or {}).get("parallel_remediation_action"),
                                        "during": {"enabled": True, "max_hosts": len(todo)} if change else
@@ -172,6 +187,8 @@ class BatchRun:
                              + " were remediated but could not be taken out of maintenance mode and are still in it: "
                              "find the cause in vCenter's tasks of the host, take the host out of maintenance mode "
                              "(vSphere Client: Exit Maintenance Mode), then re-run", task_id=res.get("apply_task"))
+        if self.failure is None and self.next_ids and not self.planned:
+            self._plan_next(during_apply=False)      # the apply ended before its first wait
         if self.failure is not None:
             rows, messages = self.failure
             staged = {r["id"]: bool(r.get("staged_after")) for r in rows}
@@ -197,12 +214,43 @@ class BatchRun:
         if down:
             raise BatchError(f"host(s) {', '.join(sorted(down))} of the batch are not connected; nothing was changed")
 
-    def _vms_to_stop(self, todo: list[str], power_action: str | None) -> dict[str, str]:
+    def _next_ids(self, hosts: Mapping[str, Mapping[str, Any]], todo: list[str]) -> list[str]:
+        """plan_next as host ids of the cluster (names checked before any change), without the batch's own."""
+        wanted = self.p.get("plan_next")
+        if wanted is None:
+            return []
+        by_name = {v["name"]: h for h, v in hosts.items()}
+        unknown = sorted({n for n in wanted if n not in by_name})
+        if unknown:
+            raise BatchError(f"plan_next names host(s) that are not in {self.target.label}: {', '.join(unknown)} "
+                             f"(its hosts: {', '.join(sorted(by_name))}); nothing was changed", option="plan_next")
+        return [h for h in dict.fromkeys(by_name[n] for n in wanted) if h not in set(todo)]
+
+    def _plan_next(self, *, during_apply: bool) -> None:
+        """next_plan: the waves of plan_next, from where the VMs are now; during the apply the batch's hosts are
+        planned as out of maintenance mode again and the VMs this run stopped as running on them."""
+        self.planned = True
+        try:
+            cap = self.p.get("max_hosts_in_maintenance")
+            plan = capacity.plan_cluster(
+                self.rest, self.soap, self.target, self.next_ids, cap=waves.Cap(count=cap) if cap else waves.Cap(),
+                back_from_maintenance=list(self.names) if during_apply else (),
+                restarted_vms=list(self.vm_hosts) if during_apply else ())
+        except Exception as exc:  # noqa: BLE001 - the plan is optional; the apply must be followed whatever happens
+            why = exc.message if isinstance(exc, VsphereError) else f"{type(exc).__name__}: {exc}"
+            self.warn(f"the waves after this batch could not be planned ({why}); plan them with "
+                      "vsphere.lifecycle.remediation_plan")
+            return
+        plan["planned_during_apply"] = during_apply
+        self.res["next_plan"] = plan
+
+    def _vms_to_stop(self, todo: list[str], power_action: str | None, config_ex: Any) -> dict[str, str]:
         """{vm id: name} of the running VMs on the batch's hosts that maintenance mode cannot evacuate (no vMotion, or
         DRS not fully automated): powered off or suspended first when the cluster's pre_remediation_power_action says
-        so (as vLCM does when it enters maintenance mode itself), else the batch is refused before any change."""
-        rows = capacity.read_cluster(self.soap, self.target.id)
-        drs = capacity.cluster_settings(rows, self.target.id)["drs"]
+        so (as vLCM does when it enters maintenance mode itself), else the batch is refused before any change. Reads
+        the batch's hosts and their VMs only."""
+        rows = capacity.read_hosts(self.soap, todo)
+        drs = capacity.drs_settings(config_ex)
         _hosts, vms, _cores = capacity.planner_inputs(rows, drs_automatic=drs["enabled"] and
                                                       drs["behavior"] == "fullyAutomated")
         stuck = [vm for vm in vms if vm.running and vm.unmovable and vm.host in set(todo)]
@@ -313,9 +361,19 @@ class BatchRun:
         def started(task_id: str) -> None:
             res.update(changed=True, apply_task=task_id)
 
+        def wait(seconds: float) -> None:
+            """Between two polls of the apply task; the first wait plans the next waves (plan_next)."""
+            if self.next_ids and not self.planned:
+                began = time.monotonic()
+                self._plan_next(during_apply=True)
+                seconds -= time.monotonic() - began
+            if seconds > 0:
+                time.sleep(seconds)
+
         try:
             applied = rem.apply(self.rest, self.target, todo, commit=commit, timeout=self.p["wait_timeout"],
-                                on_started=started, poll=PollPolicy(maximum=float(self.p["task_poll_max"])))
+                                on_started=started, poll=PollPolicy(maximum=float(self.p["task_poll_max"])),
+                                sleep=wait)
         except ApiError as exc:
             if exc.error_type == "ALREADY_IN_DESIRED_STATE":
                 return

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _waves as waves
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._waves import (
     AVAILABLE,
     MAINTENANCE,
@@ -173,3 +176,79 @@ def cluster_settings(rows: Sequence[Mapping[str, Any]], cluster_id: str) -> dict
     row = next((r for r in rows if r.get("moid") == cluster_id and r.get("type") == "ClusterComputeResource"), {})
     config_ex = row.get("configurationEx")
     return {"drs": drs_settings(config_ex), "ha": ha_settings(config_ex), "vsan": vsan_enabled(config_ex)}
+
+
+# ----------------------------------------------------------------------------- reads for one batch, whole plans
+VM_MOVE_PROPERTIES = ("name", "runtime.host", "runtime.powerState", "config.template", "config.guestId",
+                      "config.hardware.memoryMB", "config.hardware.device")
+
+
+def read_hosts(soap: Any, host_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of some hosts of a cluster and of their VMs only (``HostSystem.vm``), with what decides whether a VM
+    can move: one PropertyCollector pass over a batch's few hosts instead of the whole cluster."""
+    from pyVmomi import vim, vmodl  # the SOAP client imported it already; kept out of the pure functions here
+
+    pc = vmodl.query.PropertyCollector
+    to_vms = pc.TraversalSpec(name="hostVms", type=vim.HostSystem, path="vm", skip=False)
+    objects = [pc.ObjectSpec(obj=soap.ref("HostSystem", h), skip=False, selectSet=[to_vms]) for h in host_ids]
+    props = [pc.PropertySpec(type=vim.HostSystem, pathSet=list(HOST_PROPERTIES), all=False),
+             pc.PropertySpec(type=vim.VirtualMachine, pathSet=list(VM_MOVE_PROPERTIES), all=False)]
+    collector = soap.content().propertyCollector
+    rows: list[dict[str, Any]] = []
+    result = collector.RetrievePropertiesEx([pc.FilterSpec(objectSet=objects, propSet=props)], pc.RetrieveOptions())
+    while result is not None:
+        for obj in result.objects or []:
+            row: dict[str, Any] = {"type": type(obj.obj).__name__.rsplit(".", 1)[-1], "obj": obj.obj,
+                                   "moid": obj.obj._moId}
+            for prop in obj.propSet or []:
+                row[prop.name] = prop.val
+            rows.append(row)
+        if not result.token:
+            break
+        result = collector.ContinueRetrievePropertiesEx(result.token)
+    return rows
+
+
+def soon_available(hosts: Sequence[HostCapacity], vms: Sequence[VmDemand], host_ids: Sequence[str],
+                   vm_ids: Sequence[str]) -> tuple[list[HostCapacity], list[VmDemand]]:
+    """Planner inputs as they will be once a batch has left maintenance mode: its hosts (``host_ids``, in
+    maintenance mode or rebooting now) available again, and the VMs it stopped for maintenance mode (``vm_ids``) running again on them (their configured
+    memory; their CPU demand is unknown while they are off and counted as 0)."""
+    back, started = set(host_ids), set(vm_ids)
+    hosts_out = [HostCapacity(h.id, h.name, h.cpu_mhz, h.memory_mb, AVAILABLE) if h.id in back else h for h in hosts]
+    vms_out = [VmDemand(v.id, v.name, v.host, v.cpu_mhz, v.memory_mb, True, v.unmovable) if v.id in started else v
+               for v in vms]
+    return hosts_out, vms_out
+
+
+def plan_cluster(rest: Any, soap: Any, target: Any, todo: Sequence[str], *, cap: Any, ha_failover_hosts: int | None = None,
+                 cpu_basis: str = "demand", max_utilization: int = 100, host_seconds: float = 900,
+                 vm_seconds: float = 5.0, back_from_maintenance: Sequence[str] = (),
+                 restarted_vms: Sequence[str] = ()) -> dict[str, Any]:
+    """The plan of ``todo`` (host ids) on a cluster: the apply policy and last apply result (REST), one
+    PropertyCollector pass over the cluster, the planner, the forecast. ``back_from_maintenance`` /
+    ``restarted_vms``: a batch being remediated now, planned as it will be once it is out of maintenance mode
+    (see :func:`soon_available`). Returns :func:`_waves.plan_report` plus ``replan`` and ``cluster_settings``."""
+    power_action = vlcm.get_policies(rest, target).get("pre_remediation_power_action")
+    history = waves.host_durations(rem.last_apply_result(rest, target))
+    rows = read_cluster(soap, target.id)
+    settings = cluster_settings(rows, target.id)
+    drs_auto = settings["drs"]["enabled"] and settings["drs"]["behavior"] == "fullyAutomated"
+    hosts, vms, _cores = planner_inputs(rows, cpu_basis=cpu_basis, drs_automatic=drs_auto)
+    if back_from_maintenance or restarted_vms:
+        hosts, vms = soon_available(hosts, vms, back_from_maintenance, restarted_vms)
+    inp = waves.PlanInput(
+        hosts=tuple(hosts), vms=tuple(vms), todo=tuple(todo),
+        ha=ha_reserve(settings["ha"], ha_failover_hosts), vsan=settings["vsan"], cap=cap,
+        power_off_unmovable=power_action in POWER_ACTIONS_THAT_STOP_VMS, max_utilization=max_utilization / 100.0,
+    )
+    plan = waves.plan_waves(inp)
+    estimates = waves.host_estimates([h for w in plan.waves for h in w.hosts], history, host_seconds)
+    report = waves.plan_report(plan, inp, estimates, vm_seconds=vm_seconds)
+    report["forecast"].update(recorded_hosts=len(history), host_seconds=host_seconds)
+    # later waves start from where the planner put the VMs of earlier ones; DRS may put them elsewhere
+    report["replan"] = len(plan.waves) > 1 and any(w.evacuated for w in plan.waves[:-1])
+    report["cluster_settings"] = {**settings, "pre_remediation_power_action": power_action,
+                                  "ha_reserve": inp.ha.describe() if inp.ha.active else None,
+                                  "cpu_basis": cpu_basis, "max_utilization": max_utilization}
+    return report

@@ -230,11 +230,12 @@ def check(client: Client, target: Target, hosts: Iterable[str] | None, *, commit
 
 
 def apply(client: Client, target: Target, hosts: Iterable[str] | None, *, commit: str | None,
-          timeout: float, on_started: Any = None, poll: Any = None) -> dict[str, Any]:
-    """Remediate (``accept_eula`` true: the caller has checked the user accepted it); ``poll`` a ``PollPolicy``."""
+          timeout: float, on_started: Any = None, poll: Any = None, sleep: Any = None) -> dict[str, Any]:
+    """Remediate (``accept_eula`` true: the caller has checked the user accepted it); ``poll`` a ``PollPolicy``,
+    ``sleep`` what waits between two polls (default ``time.sleep``)."""
     return vlcm.run_software_task(client, target, "apply", spec=_spec(target, hosts, commit=commit, accept_eula=True),
                                   timeout=timeout, what=f"remediation of {target.label}", on_started=on_started,
-                                  poll=poll)
+                                  poll=poll, sleep=sleep)
 
 
 def last_apply_result(client: Client, target: Target) -> dict[str, Any] | None:

@@ -439,9 +439,29 @@ def host_estimates(hosts: Iterable[str], history: Mapping[str, float],
     return out
 
 
-def wave_seconds(wave_hosts: Sequence[str], estimates: Mapping[str, tuple[float, str]]) -> float:
-    """A wave's hosts are remediated in parallel: the wave takes as long as its slowest host."""
-    return max((estimates[h][0] for h in wave_hosts), default=0.0)
+def wave_seconds(wave_hosts: Sequence[str], estimates: Mapping[str, tuple[float, str]],
+                 added: Mapping[str, float] | None = None) -> float:
+    """A wave's hosts are remediated in parallel: the wave takes as long as its slowest host (its estimate plus
+    ``added`` seconds, the evacuation of the VMs earlier waves send to it)."""
+    added = added or {}
+    return max((estimates[h][0] + added.get(h, 0.0) for h in wave_hosts), default=0.0)
+
+
+def vms_at_turn(plan: Plan, inp: PlanInput) -> dict[str, tuple[int, int]]:
+    """Per planned host (running VMs now, running VMs when its wave starts): the planner sends the VMs of each
+    wave to hosts of later waves, which then have more to evacuate than vLCM's record of them shows."""
+    now: dict[str, int] = {}
+    for vm in inp.vms:
+        if vm.running:
+            now[vm.host] = now.get(vm.host, 0) + 1
+    received: dict[str, int] = {}
+    out: dict[str, tuple[int, int]] = {}
+    for wave in plan.waves:
+        for host_id in wave.hosts:
+            out[host_id] = (now.get(host_id, 0), now.get(host_id, 0) + received.get(host_id, 0))
+        for dest in wave.placement.values():
+            received[dest] = received.get(dest, 0) + 1
+    return out
 
 
 def _num(value: float) -> str:
@@ -449,15 +469,21 @@ def _num(value: float) -> str:
 
 
 # ----------------------------------------------------------------------------- the module's result
-def plan_report(plan: Plan, inp: PlanInput, estimates: Mapping[str, tuple[float, str]]) -> dict[str, Any]:
-    """``waves`` (hosts by name, size, reason, VMs to evacuate, forecast) and ``blocked_hosts``, ``forecast``."""
+def plan_report(plan: Plan, inp: PlanInput, estimates: Mapping[str, tuple[float, str]],
+                vm_seconds: float = 0.0) -> dict[str, Any]:
+    """``waves`` (hosts by name, size, reason, VMs to evacuate, forecast) and ``blocked_hosts``, ``forecast``.
+
+    A host's forecast is its estimate (``estimates``: recorded, cluster median or the user's figure, all taken as
+    the time of the host with the VMs it runs now) plus ``vm_seconds`` for each VM earlier waves send to it."""
     names = {h.id: h.name for h in inp.hosts}
     vm_names = {v.id: v.name for v in inp.vms}
+    turn = vms_at_turn(plan, inp)
+    added = {h: (at_turn - now) * float(vm_seconds) for h, (now, at_turn) in turn.items()}
     waves: list[dict[str, Any]] = []
     total = 0.0
     for number, wave in enumerate(plan.waves, start=1):
-        seconds = wave_seconds(wave.hosts, estimates)
-        total += seconds
+        seconds = wave_seconds(wave.hosts, estimates, added)
+        total += round(seconds)
         waves.append({
             "wave": number,
             "hosts": [names.get(h, h) for h in wave.hosts],
@@ -477,7 +503,10 @@ def plan_report(plan: Plan, inp: PlanInput, estimates: Mapping[str, tuple[float,
         "forecast": {
             "total_seconds": round(total),
             "sequential_seconds": round(sum(estimates[h][0] for h in planned)),
-            "hosts": [{"name": names.get(h, h), "seconds": round(estimates[h][0]), "basis": estimates[h][1]}
+            "hosts": [{"name": names.get(h, h), "seconds": round(estimates[h][0] + added.get(h, 0.0)),
+                       "basis": estimates[h][1], "recorded_or_given_seconds": round(estimates[h][0]),
+                       "vms_now": turn[h][0], "vms_at_its_turn": turn[h][1]}
                       for h in planned],
+            "vm_seconds": vm_seconds,
         },
     }

@@ -23,6 +23,7 @@ def main() -> None:
             accept_eula=dict(type="bool", required=True),
             max_hosts_in_maintenance=dict(type="int"),
             maintenance_timeout=dict(type="int", default=3600),
+            plan_next=dict(type="list", elements="str"),
             precheck=dict(type="bool", default=True),
             refresh=dict(type="bool", default=False),
             task_poll_max=dict(type="float", default=10.0),

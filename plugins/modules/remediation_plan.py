@@ -8,7 +8,6 @@ from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _capacity as capacity
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem
-from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _waves as waves
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import OptionError
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule
@@ -27,6 +26,10 @@ def check_options(p: dict[str, Any]) -> waves.Cap:
     if p["host_seconds"] <= 0:
         raise OptionError(f"host_seconds must be a positive number of seconds (got {p['host_seconds']}): the time "
                           "one host takes to remediate when vCenter has recorded none", option="host_seconds")
+    if p["evacuation_seconds_per_vm"] < 0:
+        raise OptionError(f"evacuation_seconds_per_vm must be 0 or more seconds (got {p['evacuation_seconds_per_vm']}): "
+                          "what each VM an earlier wave moves to a host adds to that host's time; 0 ignores them",
+                          option="evacuation_seconds_per_vm")
     if p["ha_failover_hosts"] is not None and p["ha_failover_hosts"] < 0:
         raise OptionError(f"ha_failover_hosts must be 0 or more (got {p['ha_failover_hosts']}): the host failures "
                           "whose capacity stays free, or leave it out to follow HA admission control",
@@ -66,32 +69,15 @@ def run(m: VcenterModule) -> dict[str, Any]:
     sel = m.target()
     target = sel.target
     todo, skipped = hosts_to_plan(m, rem.read_compliance(m.rest, target), sel.pairs)
-    power_action = vlcm.get_policies(m.rest, target).get("pre_remediation_power_action")
-    history = waves.host_durations(rem.last_apply_result(m.rest, target))
-    rows = capacity.read_cluster(m.soap, target.id)
-    settings = capacity.cluster_settings(rows, target.id)
-    drs_auto = settings["drs"]["enabled"] and settings["drs"]["behavior"] == "fullyAutomated"
-    hosts, vms, _cores = capacity.planner_inputs(rows, cpu_basis=p["cpu_basis"], drs_automatic=drs_auto)
-    inp = waves.PlanInput(
-        hosts=tuple(hosts), vms=tuple(vms), todo=tuple(todo),
-        ha=capacity.ha_reserve(settings["ha"], p["ha_failover_hosts"]), vsan=settings["vsan"], cap=cap,
-        power_off_unmovable=power_action in capacity.POWER_ACTIONS_THAT_STOP_VMS,
-        max_utilization=p["max_utilization"] / 100.0,
-    )
-    plan = waves.plan_waves(inp)
-    estimates = waves.host_estimates([h for w in plan.waves for h in w.hosts], history, p["host_seconds"])
-    report = waves.plan_report(plan, inp, estimates)
-    report["forecast"].update(recorded_hosts=len(history), host_seconds=p["host_seconds"])
-    # later waves start from where the planner put the VMs of earlier ones; DRS may put them elsewhere
-    replan = len(plan.waves) > 1 and any(w.evacuated for w in plan.waves[:-1])
+    report = capacity.plan_cluster(m.rest, m.soap, target, todo, cap=cap, ha_failover_hosts=p["ha_failover_hosts"],
+                                   cpu_basis=p["cpu_basis"], max_utilization=p["max_utilization"],
+                                   host_seconds=p["host_seconds"], vm_seconds=p["evacuation_seconds_per_vm"])
     return {
         "changed": False,
-        "replan": replan,
+        "replan": report.pop("replan"),
         "hosts_to_remediate": [h.name for h in sel.hosts if h.id in set(todo)],
         "skipped_hosts": skipped,
-        "cluster_settings": {**settings, "pre_remediation_power_action": power_action,
-                             "ha_reserve": inp.ha.describe() if inp.ha.active else None,
-                             "cpu_basis": p["cpu_basis"], "max_utilization": p["max_utilization"]},
+        "cluster_settings": report.pop("cluster_settings"),
         **report,
     }
 
@@ -101,6 +87,7 @@ def main() -> None:
         argument_spec=dict(
             max_hosts_in_maintenance=dict(type="raw"),
             host_seconds=dict(type="int", default=900),
+            evacuation_seconds_per_vm=dict(type="float", default=5.0),
             ha_failover_hosts=dict(type="int"),
             cpu_basis=dict(type="str", default="demand", choices=list(capacity.CPU_BASES)),
             max_utilization=dict(type="int", default=100),

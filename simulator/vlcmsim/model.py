@@ -257,6 +257,8 @@ class Counters:
     export_downloads: int = 0    # exported files (JSON / ZIP / ISO) served to a client
     depot_imports: int = 0       # offline bundles imported into the depot
     max_hosts_in_maintenance: int = 0                                 # peak hosts in maintenance mode at once
+    running_tasks: int = 0           # vLCM (REST) tasks running now
+    max_concurrent_tasks: int = 0    # peak of running_tasks: what parallel jobs put on one vCenter at once
     max_hosts_in_maintenance_per_cluster: dict[str, int] = field(default_factory=dict)   # cluster id -> peak
     capacity_violations: int = 0     # times a running VM was left without room (see core.hosts.note_state)
     capacity_violation_log: list[str] = field(default_factory=list)  # the first few, for the reader

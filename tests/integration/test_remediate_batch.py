@@ -139,6 +139,9 @@ def test_bad_input_changes_nothing(sim, run_playbook):
             CLUSTER, "VSAN-04"), "vSAN"),
         "a host not in the cluster": (batch_task(["esxi-r01.lab.local", "esxi-h01.lab.local"]), "esxi-h01"),
         "zero maintenance timeout": (batch_task(BATCH, maintenance_timeout=0), "maintenance_timeout"),
+        "empty plan_next": (batch_task(BATCH, plan_next=[]), "plan_next"),
+        "plan_next names a host of no cluster here": (batch_task(BATCH, plan_next=["esxi-zz.lab.local"]), "esxi-zz"),
+        "plan_next names a host of another cluster": (batch_task(BATCH, plan_next=["esxi-h01.lab.local"]), "esxi-h01"),
     }
     for label, (play, needle) in cases.items():
         sim.reset()
@@ -158,3 +161,36 @@ def test_hosts_already_in_maintenance_mode_outside_the_batch_count_against_the_c
     assert not result.ok
     assert "esxi-r06.lab.local" in result.task("batch")["msg"]
     assert sim.mutating_calls(since=snapshot) == {}
+
+
+def test_plan_next_plans_the_waves_left_while_the_apply_runs(sim, run_playbook):
+    batch = [f"esxi-r{i:02d}.lab.local" for i in range(1, 5)]
+    left = [f"esxi-r{i:02d}.lab.local" for i in range(5, 17)]
+    result = run_playbook(batch_task(batch, max_hosts_in_maintenance=4, plan_next=left))
+    assert result.ok, result.output
+    out = result.task("batch")
+    assert sorted(out["successful_hosts"]) == batch
+    nxt = out["next_plan"]
+    assert nxt is not None and nxt["planned_during_apply"] is True
+    assert nxt["blocked_hosts"] == [] and nxt["wave_limit"] == 4
+    assert sorted(h for w in nxt["waves"] for h in w["hosts"]) == left          # every host named, once
+    assert all(w["size"] <= 4 for w in nxt["waves"])
+    # control: the same hosts planned by remediation_plan now that the batch is out of maintenance mode; the plan
+    # made during the apply counted the batch's hosts as back, so it has the same waves
+    after = run_playbook(f"""
+        - name: plan
+          vsphere.lifecycle.remediation_plan:
+            cluster: {CLUSTER}
+            hosts: {left}
+            max_hosts_in_maintenance: 4
+    """)
+    assert after.ok, after.output
+    plan = after.task("plan")
+    assert [w["hosts"] for w in plan["waves"]] == [w["hosts"] for w in nxt["waves"]]
+    assert [w["vms_to_evacuate"] for w in plan["waves"]] == [w["vms_to_evacuate"] for w in nxt["waves"]]
+    assert sim.counters()["capacity_violations"] == 0
+    # without plan_next there is no plan
+    sim.reset()
+    plain = run_playbook(batch_task(batch, max_hosts_in_maintenance=4))
+    assert plain.ok, plain.output
+    assert "next_plan" not in plain.task("batch")

@@ -52,7 +52,20 @@ def test_cluster_a_keeps_ha_capacity(sim, run_playbook):
     assert plan["cluster_settings"]["drs"] == {"enabled": True, "behavior": "fullyAutomated"}
     assert plan["blocked_hosts"] == []
     assert plan["forecast"]["recorded_hosts"] == 0
-    assert plan["forecast"]["total_seconds"] == 2 * 900 and plan["forecast"]["sequential_seconds"] == 4 * 900
+    # each host 900 s (host_seconds: no history), plus 5 s (evacuation_seconds_per_vm) per VM that the first wave
+    # sends to a host of the second; the VMs each host runs now come from /sim/state
+    state = sim.state()
+    running = {h["name"]: sum(1 for v in state["vms"] if v["host"] == h["id"] and v["power_state"] == "poweredOn")
+               for h in state["hosts"]}
+    rows = {r["name"]: r for r in plan["forecast"]["hosts"]}
+    assert all(rows[n]["vms_now"] == running[n] for n in planned)
+    assert all(rows[n]["vms_at_its_turn"] == running[n] for n in waves[0]["hosts"])
+    received = sum(rows[n]["vms_at_its_turn"] - rows[n]["vms_now"] for n in waves[1]["hosts"])
+    assert received == waves[0]["vms_to_evacuate"] > 0
+    assert [w["forecast_seconds"] for w in waves] == [
+        900, max(900 + 5 * (rows[n]["vms_at_its_turn"] - rows[n]["vms_now"]) for n in waves[1]["hosts"])]
+    assert plan["forecast"]["total_seconds"] == sum(w["forecast_seconds"] for w in waves)
+    assert plan["forecast"]["sequential_seconds"] == 4 * 900
     assert all(w["forecast_basis"] == ["host_seconds"] for w in waves)
     assert sim.counters()["logins"]["soap"] == 1
 
@@ -144,8 +157,10 @@ def test_forecast_from_the_last_apply_and_hosts_without_history(sim, run_playboo
                 - dt.datetime.fromisoformat(status["start_time"].replace("Z", "+00:00"))).total_seconds()
     assert plan["forecast"]["recorded_hosts"] == 1
     assert {h["basis"] for h in plan["forecast"]["hosts"]} == {"cluster_median"}   # the others have no record
-    assert all(h["seconds"] == round(recorded) for h in plan["forecast"]["hosts"])
-    assert plan["forecast"]["total_seconds"] == round(recorded * len(plan["waves"]))
+    assert all(h["recorded_or_given_seconds"] == round(recorded) for h in plan["forecast"]["hosts"])
+    assert all(h["seconds"] == round(recorded + 5 * (h["vms_at_its_turn"] - h["vms_now"]))
+               for h in plan["forecast"]["hosts"])
+    assert plan["forecast"]["total_seconds"] == sum(w["forecast_seconds"] for w in plan["waves"])
 
 
 def test_hosts_option_plans_only_those(sim, run_playbook):

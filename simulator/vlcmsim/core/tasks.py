@@ -38,10 +38,24 @@ def start_task(world: World, operation: str, target: str, protocol: str, user: s
                     service=service, description=description or operation, target_type=target_type)
         world.tasks[tid] = task
 
+    vlcm = protocol == "rest"      # a vLCM (cis) task; SOAP tasks are vCenter's own (maintenance mode, power)
+
     def run() -> None:
         with world.lock:
             task.status = "RUNNING"
             task.started = time.time()
+            counters = world.counters      # the ones this task counts in (a reset replaces them)
+            if vlcm:
+                counters.running_tasks += 1
+                counters.max_concurrent_tasks = max(counters.max_concurrent_tasks, counters.running_tasks)
+        try:
+            _run(task)
+        finally:
+            if vlcm:
+                with world.lock:
+                    counters.running_tasks -= 1
+
+    def _run(task: Task) -> None:
         try:
             result = fn(task)
         except TaskFailed as exc:

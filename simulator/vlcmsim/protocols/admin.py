@@ -131,7 +131,8 @@ def counters(world: World) -> dict[str, Any]:
                 "max_hosts_in_maintenance": c.max_hosts_in_maintenance,
                 "max_hosts_in_maintenance_per_cluster": dict(c.max_hosts_in_maintenance_per_cluster),
                 "capacity_violations": c.capacity_violations,
-                "capacity_violation_log": list(c.capacity_violation_log)}
+                "capacity_violation_log": list(c.capacity_violation_log),
+                "running_tasks": c.running_tasks, "max_concurrent_tasks": c.max_concurrent_tasks}
 
 
 def handle(app: App, request: Request) -> Response:

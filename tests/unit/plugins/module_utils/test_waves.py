@@ -214,3 +214,23 @@ def test_plan_report():
     assert report["forecast"]["total_seconds"] == 1200 + 900
     assert report["forecast"]["sequential_seconds"] == 600 + 1200 + 900 + 900
     assert report["waves"][0]["vms_to_evacuate"] == 2
+
+
+def test_forecast_counts_the_vms_earlier_waves_send_to_a_host():
+    # History-04's shape: 4 hosts x 8 VMs of 16 GB; the first wave's VMs all land on the host of the second wave
+    hosts = tuple(host(i, mem=512 * GB) for i in range(4))
+    vms = tuple(vm(i * 100 + j, i, mem=16 * GB) for i in range(4) for j in range(8))
+    inp, p = plan(hosts, vms, cap=w.Cap(count=3))
+    assert [wave.size for wave in p.waves] == [3, 1]
+    last = p.waves[1].hosts[0]
+    turn = w.vms_at_turn(p, inp)
+    assert turn[last] == (8, 8 + 24)
+    assert all(turn[h] == (8, 8) for h in p.waves[0].hosts)
+    est = w.host_estimates([h.id for h in hosts], {h.id: 835.0 for h in hosts}, 900)
+    report = w.plan_report(p, inp, est, vm_seconds=5)
+    assert [wave["forecast_seconds"] for wave in report["waves"]] == [835, 835 + 24 * 5]
+    assert report["forecast"]["total_seconds"] == 835 + 835 + 120
+    row = next(r for r in report["forecast"]["hosts"] if r["vms_at_its_turn"] == 32)
+    assert row["seconds"] == 955 and row["recorded_or_given_seconds"] == 835 and row["vms_now"] == 8
+    # without the per-VM figure the forecast is the recorded time alone (the control)
+    assert w.plan_report(p, inp, est)["forecast"]["total_seconds"] == 2 * 835
