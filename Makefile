@@ -96,7 +96,7 @@ report-deps:
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
 integration: $(STAMP) govmomi-deps report-deps
-	time $(BIN)/python -m pytest -q tests/meta tests/sim tests/conformance tests/load tests/integration tests/reliability
+	time $(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=15 tests/meta tests/sim tests/conformance tests/load tests/integration tests/reliability
 
 # the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through
 # ansible-builder offline: create the build context, run its galaxy and introspection stages (tests/ee/check_ee.py)
