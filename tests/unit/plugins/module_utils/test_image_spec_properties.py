@@ -11,6 +11,7 @@ it ran and asserts the count, so a run that silently generated nothing fails.
 from __future__ import annotations
 
 import json
+import os
 import string
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _image as image
@@ -20,6 +21,17 @@ from hypothesis import strategies as st
 
 SETTINGS = dict(deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+
+
+
+def _record(test: str, examples: int) -> None:
+    """Append this property's example count to $VLCM_FUZZ_COUNTS (JSON lines) when set: the reliability table's
+    "fuzzed specs" figure (tests/reliability/fuzz_count.py) sums them."""
+    path = os.environ.get("VLCM_FUZZ_COUNTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"test": test, "examples": examples}) + "\n")
+
 
 ID_CHARS = string.ascii_letters + string.digits + "._:+-"
 ids = st.builds(lambda a, b: a + b, st.sampled_from(string.ascii_letters + string.digits + "_"),
@@ -129,6 +141,7 @@ def test_generated_valid_specs_pass_and_normalise() -> None:
 
     prop()
     print(f"generated valid specs: {seen['n']} examples")
+    _record("generated valid specs", seen["n"])
     assert seen["n"] >= 1000
 
 
@@ -224,6 +237,7 @@ def test_mutated_specs_fail_naming_the_field() -> None:
 
     prop()
     print(f"mutated specs (must fail): {seen['n']} examples, by mutation: {seen['by']}")
+    _record("mutated specs (must fail)", seen["n"])
     assert seen["n"] >= 1000
     assert all(seen["by"].values()), seen["by"]         # every kind of damage was tried
 
@@ -252,6 +266,7 @@ def test_randomly_damaged_specs_never_raise_anything_else() -> None:
 
     prop()
     print(f"randomly damaged specs: {seen}")
+    _record("randomly damaged specs", seen["n"])
     assert seen["n"] >= 1000
     # both outcomes are reached: junk sometimes lands where null is allowed, mostly where it is not
     assert seen["valid"] > 0 and seen["error"] > 0, seen
