@@ -80,9 +80,22 @@ govmomi-deps:
 	    --no-install-recommends $(GO_DEBS) ); \
 	fi
 
+# Chromium from Debian for the HTML report test (tests/integration/test_report_html.py drives it with Playwright's
+# Python package, pinned in requirements-dev.txt, through executable_path: no browser download), installed only
+# when missing; root runs apt-get itself, anyone else through sudo.
+CHROMIUM := /usr/bin/chromium
+.PHONY: report-deps
+report-deps:
+	@if test -x $(CHROMIUM); then \
+	  echo "report-deps: chromium already installed"; \
+	else \
+	  time ( $(APT_AS) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(APT_AS) apt-get install -y -q \
+	    --no-install-recommends chromium ); \
+	fi
+
 # simulator tests (tests/sim, tests/conformance: the official bindings and pyVmomi as clients), then the
 # modules through ansible-playbook against a simulator each test module starts (tests/integration)
-integration: $(STAMP) govmomi-deps
+integration: $(STAMP) govmomi-deps report-deps
 	time $(BIN)/python -m pytest -q tests/meta tests/sim tests/conformance tests/load tests/integration
 
 # the execution environment (tests/ee/execution-environment.yml + meta/execution-environment.yml) through
@@ -105,7 +118,8 @@ test: lint ee-check sanity units integration molecule
 # connection taken only from VMWARE_* environment variables (and the simulator's CA), then the rolling
 # remediation playbook over the inventory plugin's clusters (Cluster-A is compliant by then and skipped;
 # Cluster-B goes in capacity-aware waves) and the simulator's peak of hosts in maintenance mode and capacity
-# violations, then stops the simulator, also when a playbook fails.
+# violations, then the compliance report again (role compliance_report: JSON + HTML) and the paths of the HTML
+# reports before and after; then stops the simulator, also when a playbook fails.
 demo: $(STAMP) runtime-tree
 	@rm -rf $(DEMO_STATE) && mkdir -p $(DEMO_STATE)
 	@$(BIN)/vlcmsim --scenario demo --port 0 --time-scale 0.01 --state-dir $(DEMO_STATE) \
@@ -118,7 +132,7 @@ demo: $(STAMP) runtime-tree
 	echo "vlcmsim (demo scenario) at https://$$VMWARE_HOST:$$VMWARE_PORT"; \
 	export ANSIBLE_COLLECTIONS_PATH=$(RUNTIME) ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(BIN)/python \
 	  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false; \
-	$(BIN)/ansible-playbook playbooks/compliance_report.yml && \
+	$(BIN)/ansible-playbook playbooks/compliance_report.yml -e vlcm_report_dir=$(CURDIR)/$(DEMO_STATE)/report-before && \
 	$(BIN)/ansible-playbook playbooks/remediate_cluster.yml -e vlcm_cluster=Cluster-A -e vlcm_accept_eula=true && \
 	echo "== the clusters of the inventory plugin (playbooks/inventory/demo.vcenter.yml)" && \
 	$(BIN)/ansible-inventory -i playbooks/inventory/demo.vcenter.yml --graph vlcm_clusters && \
@@ -129,7 +143,12 @@ demo: $(STAMP) runtime-tree
 	  c = s.counters(); n = {x["id"]: x["name"] for x in s.state()["clusters"]}; \
 	  print("vlcmsim counters: peak hosts in maintenance mode per cluster", \
 	        {n[k]: v for k, v in sorted(c["max_hosts_in_maintenance_per_cluster"].items())}, \
-	        "| capacity violations", c["capacity_violations"])' $(DEMO_STATE)
+	        "| capacity violations", c["capacity_violations"])' $(DEMO_STATE) && \
+	echo "== the compliance report after remediation (role compliance_report: JSON and one HTML page)" && \
+	$(BIN)/ansible-playbook playbooks/compliance_report.yml -e vlcm_report_dir=$(CURDIR)/$(DEMO_STATE)/report \
+	  | grep -E '^ +"(cluster|JSON|HTML)' && \
+	echo "compliance report before remediation: $(CURDIR)/$(DEMO_STATE)/report-before/compliance-report.html" && \
+	echo "compliance report (open it in a browser): $(CURDIR)/$(DEMO_STATE)/report/compliance-report.html"
 
 clean:
 	rm -rf $(VENV) tests/output .pytest_cache .cache $(STATE)

@@ -1,30 +1,24 @@
 #!/usr/bin/env python3
-"""Fleet compliance benchmark: playbooks/compliance_report.yml on 1,024 hosts (issue 4, DESIGN.md "fleet
-compliance at 1,000+ hosts"; issue 10: figures that compare equal work at equal parallelism).
+"""Fleet compliance benchmark: the 1,024-host report, before and after issue 12, in one run.
 
-Starts a simulator on the ``fleet`` scenario (32 image-managed clusters x 32 hosts; scan duration from the
-scenario x ``--time-scale``) and runs ``ansible-playbook playbooks/compliance_report.yml`` against it with
-the connection only in VMWARE_* variables (and the simulator's CA), as a user or AWX would; then the same on
-``--baseline`` (``demo``: 2 clusters x 4 hosts) in a second simulator. Every run is repeated ``--repeat``
-times; walls are reported as median (min-max).
+Starts a simulator on the ``fleet`` scenario (32 image-managed clusters x 32 hosts; a scan takes the scenario's
+30 s x ``--time-scale``, default 0.01 = 0.3 s) and runs, from a reset simulator each time, with the connection
+only in the VMWARE_* variables (and the simulator's CA), as a user or AWX would:
 
-Fixed costs are not estimated and subtracted, they cancel: the cost of one more cluster is measured as the
-difference between the report of all clusters and the report of one cluster (``vlcm_clusters``), at the same
-parallelism, so ansible-playbook's start-up, the discovery (``cluster_info``), the summary and writing the
-report file (per run, not per cluster) drop out. That marginal cost per cluster is what scales:
+- ``before``: the report as it was until issue 12 (``bench/legacy/compliance_report.yml``, kept verbatim):
+  ``cluster_info``, then one ``compliance`` module per cluster, ``vlcm_parallel`` at a time with async jobs,
+  the summary, the JSON file (``vlcm_report_file``);
+- ``after @ P``: ``playbooks/compliance_report.yml`` on role ``compliance_report``: one ``fleet_compliance``
+  run (discovery included, one session, P scans at a time), the summary, the JSON file and the HTML page
+  (``vlcm_report_dir``) and the JSON copy (``vlcm_report_file``): the same work plus the HTML page;
+- ``ansible-playbook`` on a one-task play (its fixed cost, for reference).
 
-- at ``vlcm_parallel`` = 1 on both scenarios (equal parallelism, equal work per cluster: one scan, one report
-  read), fleet against baseline per cluster and per host;
-- at ``vlcm_parallel`` = ``--parallel`` (default 8) on the fleet, against its lower bound scan / parallel;
-- with ``--forks N`` (default 8, 0 = skip), the per-cluster inventory (the compliance module once per
-  cluster, one inventory entry per cluster, ``-f N``; DESIGN.md's pattern) measured the same way (all
-  clusters minus one cluster, at N at a time), so it compares with the report at equal work and parallelism.
+Every kind of run is repeated ``--repeat`` times, interleaved (before, after, ... in turn), and reported as
+median (min-max). REST calls, logins and scans per cluster come from ``/sim/counters`` of the last run of
+each kind. Each report's JSON is checked against ``/sim/state`` (every image-managed cluster and every host
+in it), or the script fails.
 
-REST calls and logins per cluster come from ``/sim/counters`` (reset before each run), also as marginal
-counts. The report's JSON (``vlcm_report_file``) is checked against ``/sim/state`` (every image-managed
-cluster and every host in it), or the script fails.
-
-    .venv/bin/python bench/fleet_compliance.py [--time-scale 0.05] [--repeat 2] [--forks 8] [--json PATH]
+    .venv/bin/python bench/fleet_compliance.py [--time-scale 0.01] [--repeat 3] [--parallel 8,32] [--json PATH]
 
 It measures, it does not assert (apart from the completeness check); not part of ``make test``.
 """
@@ -33,16 +27,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-from _common import BIN, REPO, Spread, Workbench
+from _common import BIN, REPO, Spread, Workbench, ratio_spread
 
-PLAYBOOK = REPO / "playbooks" / "compliance_report.yml"
+AFTER = REPO / "playbooks" / "compliance_report.yml"
+BEFORE = REPO / "bench" / "legacy" / "compliance_report.yml"
 SCAN_KEY = "POST /api/esx/settings/clusters/{cluster}/software?action=scan"
+GOAL_SECONDS = 10.0
 
 NOOP_PLAY = """\
 - hosts: localhost
@@ -54,18 +50,6 @@ NOOP_PLAY = """\
         msg: fixed cost of ansible-playbook
 """
 
-# one inventory entry per cluster (vlcm_cluster, vlcm_datacenter): forks run clusters in parallel
-PER_CLUSTER_PLAY = """\
-- hosts: clusters
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Check compliance of the cluster
-      vsphere.lifecycle.compliance:
-        cluster: "{{ vlcm_cluster }}"
-        datacenter: "{{ vlcm_datacenter }}"
-"""
-
 
 def api_cost(counters: dict[str, Any]) -> dict[str, Any]:
     calls = counters.get("calls", {})
@@ -73,200 +57,130 @@ def api_cost(counters: dict[str, Any]) -> dict[str, Any]:
             "soap_calls": sum(n for k, n in calls.items() if " /sdk" in k),
             "logins": sum(counters.get("logins", {}).values()),
             "scans": int(calls.get(SCAN_KEY, 0)),
+            "task_polls": sum(n for k, n in calls.items() if k.startswith("GET /api/cis/tasks/")),
             "live_sessions": sum(counters.get("live_sessions", {}).values())}
 
 
-def check_report(report: dict[str, Any], state: dict[str, Any], names: list[str]) -> int:
-    """Hosts in the report; fails unless it covers exactly the clusters ``names`` and every host in them."""
-    managed = {c["name"]: c["id"] for c in state["clusters"] if c["image_managed"] and c["name"] in names}
+def check_report(report: dict[str, Any], state: dict[str, Any]) -> int:
+    """Hosts in the report; fails unless it covers every image-managed cluster and every host in them."""
+    managed = {c["name"]: c["id"] for c in state["clusters"] if c["image_managed"]}
     got = {r["target"]["name"]: r for r in report["clusters"]}
     if sorted(got) != sorted(managed):
         raise RuntimeError(f"report clusters {sorted(got)} != {sorted(managed)}")
     hosts = 0
     for name, cid in managed.items():
         expected = sorted(h["name"] for h in state["hosts"] if h["cluster"] == cid)
-        listed = sorted(h["name"] for h in got[name]["hosts"])
+        listed = sorted(h["name"] for h in got[name].get("hosts", []))
         if listed != expected:
             raise RuntimeError(f"report of {name}: hosts {listed} != {expected}")
         hosts += len(listed)
     return hosts
 
 
-class Scenario:
-    """The runs on one scenario, each repeated: walls (list per run kind) and API cost of the last run."""
-
-    def __init__(self, name: str, args: argparse.Namespace, workdir: Path) -> None:
-        self.name = name
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
-        self.bench = Workbench(name, args.time_scale, workdir)
         self.workdir = workdir
+        self.bench = Workbench(args.scenario, args.time_scale, workdir)
         state = self.bench.sim.state()
         self.managed = [c for c in state["clusters"] if c["image_managed"]]
-        self.names = [c["name"] for c in self.managed]
         self.hosts = sum(1 for h in state["hosts"] if h["cluster"] in {c["id"] for c in self.managed})
         self.scan = state["durations"]["scan"] * args.time_scale
         self.walls: dict[str, list[float]] = {}
         self.cost: dict[str, dict[str, Any]] = {}
-        dcs = {d["id"]: d["name"] for d in state["datacenters"]}
-        self.inventories = {}
-        for label, clusters in (("all", self.managed), ("one", self.managed[:1])):
-            path = workdir / f"clusters-{label}.yml"
-            path.write_text(yaml.safe_dump({"clusters": {"hosts": {
-                f"c{i:03}": {"vlcm_cluster": c["name"], "vlcm_datacenter": dcs[c["datacenter"]]}
-                for i, c in enumerate(clusters)}}}))
-            self.inventories[label] = path
+        self.checked: dict[str, int] = {}
+        self.load: list[float] = []
         (workdir / "noop.yml").write_text(NOOP_PLAY)
-        (workdir / "per_cluster.yml").write_text(PER_CLUSTER_PLAY)
 
-    def playbook(self, kind: str, path: Path, *extra: str, check: list[str] | None = None) -> None:
-        """One run of ``kind`` from a reset simulator: its wall time and API cost; the report checked."""
+    def run(self, kind: str, playbook: Path, variables: dict[str, Any] | None) -> None:
         self.bench.sim.reset()
-        out = self.workdir / "report.json"
-        if check is not None:
-            extra = (*extra, "-e", json.dumps({"vlcm_report_file": str(out)}))
-        wall, _ = self.bench.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(path), *extra])
+        out = self.workdir / f"{kind.replace(' ', '_').replace('@', 'at')}.json"
+        out.unlink(missing_ok=True)
+        extra = ["-e", json.dumps({**variables, "vlcm_report_file": str(out)})] if variables is not None else []
+        wall, _ = self.bench.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook), *extra])
         self.walls.setdefault(kind, []).append(wall)
         self.bench.sim.wait_sessions_closed()
         self.cost[kind] = api_cost(self.bench.sim.counters())
-        if check is not None:
-            check_report(json.loads(out.read_text()), self.bench.sim.state(), check)
+        if variables is not None:
+            self.checked[kind] = check_report(json.loads(out.read_text()), self.bench.sim.state())
 
-    def report(self, kind: str, clusters: list[str], parallel: int) -> None:
-        self.playbook(kind, PLAYBOOK, "-e", json.dumps({"vlcm_clusters": clusters, "vlcm_parallel": parallel}),
-                      check=clusters)
-
-    def measure(self, *, fleet: bool) -> None:
-        p, one = self.args.parallel, self.names[:1]
+    def measure(self) -> None:
+        self.load.append(os.getloadavg()[0])
         for _ in range(self.args.repeat):
-            self.playbook("fixed", self.workdir / "noop.yml")
-            self.report("one", one, 1)
-            self.report("all@1", self.names, 1)
-            if fleet:
-                self.report(f"all@{p}", self.names, p)
-                if self.args.forks:
-                    for label in ("one", "all"):
-                        self.playbook(f"inventory-{label}", self.workdir / "per_cluster.yml",
-                                      "-i", str(self.inventories[label]), "-f", str(self.args.forks))
-
-    def marginal(self, all_kind: str, one_kind: str = "one") -> Spread:
-        """Seconds per additional cluster: (all clusters - one cluster) / (clusters - 1), per repeat."""
-        n = len(self.names) - 1
-        return Spread([(a - o) / n for a, o in zip(self.walls[all_kind], self.walls[one_kind], strict=True)])
-
-    def marginal_count(self, key: str, all_kind: str, one_kind: str = "one") -> float:
-        return (self.cost[all_kind][key] - self.cost[one_kind][key]) / (len(self.names) - 1)
+            self.run("ansible-playbook, one-task play", self.workdir / "noop.yml", None)
+            self.run(f"before @ {self.args.before_parallel}", BEFORE, {"vlcm_parallel": self.args.before_parallel})
+            for p in self.args.parallel:
+                self.run(f"after @ {p}", AFTER, {"vlcm_parallel": p,
+                                                  "vlcm_report_dir": str(self.workdir / f"report-{p}")})
+            self.load.append(os.getloadavg()[0])
 
     def figures(self) -> dict[str, Any]:
-        return {"scenario": self.name, "clusters": len(self.names), "hosts": self.hosts, "scan_seconds": self.scan,
-                "walls": self.walls, "cost": self.cost}
+        return {"walls": self.walls, "cost": self.cost, "hosts": self.hosts, "clusters": len(self.managed),
+                "scan_seconds": self.scan, "load_average_1min": self.load}
 
 
-def table(fleet: Scenario, base: Scenario, args: argparse.Namespace) -> str:
-    p, ts = args.parallel, args.time_scale
-    f_per_cluster_1, b_per_cluster_1 = fleet.marginal("all@1"), base.marginal("all@1")
-    f_hpc, b_hpc = fleet.hosts / len(fleet.names), base.hosts / len(base.names)
-    f_per_cluster_p = fleet.marginal(f"all@{p}")
-    bound_p = fleet.scan / p
-
-    def w(s: Scenario, kind: str) -> str:
-        return Spread(s.walls[kind]).text("{:.1f}", " s")
-
-    measured = [
-        ("ansible-playbook fixed cost (one-task play)", f"{w(fleet, 'fixed')}  ({base.name}: {w(base, 'fixed')})"),
-        (f"report, {len(fleet.names)} clusters, {p} at a time", w(fleet, f"all@{p}")),
-        (f"report, {len(fleet.names)} clusters, 1 at a time", f"{w(fleet, 'all@1')}  ({base.name}, "
-                                                             f"{len(base.names)} clusters: {w(base, 'all@1')})"),
-        ("report, 1 cluster", f"{w(fleet, 'one')}  ({base.name}: {w(base, 'one')})"),
-    ]
-    if args.forks:
-        measured += [(f"per-cluster inventory, {len(fleet.names)} clusters, -f {args.forks}",
-                      w(fleet, "inventory-all")),
-                     ("per-cluster inventory, 1 cluster", w(fleet, "inventory-one"))]
-    c_all, c_p = fleet.cost["all@1"], fleet.cost[f"all@{p}"]
-    counted = [
-        ("hosts / clusters", f"{fleet.hosts} / {len(fleet.names)}  ({base.name}: {base.hosts} / {len(base.names)})"),
-        ("scans (one per cluster)", f"{c_p['scans']} at {p} at a time, {c_all['scans']} at 1 at a time"),
-        (f"REST calls per additional cluster, 1 / {p} at a time",
-         f"{fleet.marginal_count('rest_calls', 'all@1'):.1f} / {fleet.marginal_count('rest_calls', f'all@{p}'):.1f}"
-         f"  ({base.name}, 1 at a time: {base.marginal_count('rest_calls', 'all@1'):.1f}); SOAP calls "
-         f"{c_p['soap_calls']}"),
-        ("logins per additional cluster", f"{fleet.marginal_count('logins', f'all@{p}'):.2f}  (per run, for "
-                                          f"discovery: {fleet.cost['one']['logins'] - 1}); live sessions "
-                                          f"after: {c_p['live_sessions']}"),
-    ]
-    computed = [
-        ("seconds per additional cluster, 1 at a time", f"{f_per_cluster_1.text(unit=' s')}  ({base.name}: "
-                                                        f"{b_per_cluster_1.text(unit=' s')})"),
-        (f"  per cluster, {fleet.name} / {base.name} (1 at a time)",
-         f"{f_per_cluster_1.median / b_per_cluster_1.median:.2f}"),
-        (f"  per host, {fleet.name} / {base.name} (1 at a time; {f_hpc:.0f} vs {b_hpc:.0f} hosts per cluster)",
-         f"{(f_per_cluster_1.median / f_hpc) / (b_per_cluster_1.median / b_hpc):.3f}"),
-        ("  against the scan (1 at a time): per cluster / scan", f"{f_per_cluster_1.median / fleet.scan:.2f}  "
-                                                                 f"(scan {fleet.scan:.2f} s = "
-                                                                 f"{fleet.scan / ts:.0f} s x {ts:g})"),
-        (f"seconds per additional cluster, {p} at a time", f_per_cluster_p.text(unit=" s")),
-        (f"  against its bound, scan / {p}", f"{f_per_cluster_p.median / bound_p:.2f}  (bound {bound_p:.3f} s)"),
-        (f"  {p} at a time / 1 at a time", f"{f_per_cluster_p.median / f_per_cluster_1.median:.2f}"),
-    ]
-    if args.forks:
-        inv = fleet.marginal("inventory-all", "inventory-one")
-        computed += [
-            (f"per-cluster inventory, seconds per additional cluster, -f {args.forks}", inv.text(unit=" s")),
-            (f"  report ({p} at a time) / inventory (-f {args.forks}), same work per cluster",
-             f"{f_per_cluster_p.median / inv.median:.2f}"),
-            ("  REST calls / logins per additional cluster",
-             f"{fleet.marginal_count('rest_calls', 'inventory-all', 'inventory-one'):.1f} / "
-             f"{fleet.marginal_count('logins', 'inventory-all', 'inventory-one'):.2f}"),
-        ]
-    width = max(len(k) for k, _ in measured + counted + computed)
-    lines = [f"fleet compliance: playbooks/compliance_report.yml, scenario {fleet.name}, time scale {ts:g}, "
-             f"{args.repeat} run(s) each: median (min-max)", "=" * (width + 60)]
-    for title, rows in (("measured (wall time)", measured), ("counted (/sim/counters, one run)", counted),
-                        ("computed from the measured walls (marginal: all clusters - 1 cluster, same parallelism)",
-                         computed)):
-        lines += ["", title, "-" * (width + 60)] + [f"{k.ljust(width)}  {v}" for k, v in rows]
+def table(b: Bench, args: argparse.Namespace) -> str:
+    n = len(b.managed)
+    before = f"before @ {args.before_parallel}"
+    rows = []
+    for kind, walls in b.walls.items():
+        cost = b.cost[kind]
+        per = (f"{cost['rest_calls'] / n:6.2f}  {cost['logins'] / n:6.3f}  {cost['scans']:5d}  "
+               f"{cost['task_polls'] / n:5.2f}") if kind in b.checked else f"{'':6}  {'':6}  {'':5}  {'':5}"
+        rows.append(f"{kind:<32} {Spread(walls).text(unit=' s'):<24} {per}  {b.checked.get(kind, '')}")
+    header = (f"{'run':<32} {'wall: median (min-max)':<24} {'REST/c':>6}  {'login/c':>6}  {'scans':>5}  "
+              f"{'poll/c':>5}  hosts in report")
+    lines = [f"fleet compliance report: scenario {args.scenario} ({n} clusters, {b.hosts} hosts), time scale "
+             f"{args.time_scale:g} (scan {b.scan:.2f} s), {args.repeat} run(s) of each, interleaved",
+             f"machine: {os.cpu_count()} CPU(s), 1-min load average before and after each round: "
+             f"{', '.join(f'{x:.1f}' for x in b.load)}",
+             "", "measured (wall) and counted (/sim/counters, last run of each kind; /c = per cluster)",
+             "-" * len(header), header, "-" * len(header), *rows]
+    lines += ["", "computed from the measured walls", "-" * len(header)]
+    for p in args.parallel:
+        after = f"after @ {p}"
+        speedup = ratio_spread(b.walls[before], b.walls[after])
+        med = Spread(b.walls[after]).median
+        lines.append(f"{before} / {after} (paired runs): {speedup.text(unit='x')}; {after}: "
+                     f"{1000 * med / b.hosts:.1f} ms per host; goal <= {GOAL_SECONDS:g} s: "
+                     f"{'met' if med <= GOAL_SECONDS else 'NOT met'} (median {med:.2f} s)")
+        c_b, c_a = b.cost[before], b.cost[after]
+        lines.append(f"  REST calls per cluster {c_b['rest_calls'] / n:.2f} -> {c_a['rest_calls'] / n:.2f}, "
+                     f"logins per cluster {c_b['logins'] / n:.3f} -> {c_a['logins'] / n:.3f}, "
+                     f"SOAP calls {c_b['soap_calls']} -> {c_a['soap_calls']}")
     lines += ["", "notes:",
-              "- a marginal cost is (wall of all clusters - wall of one cluster) / (clusters - 1) at the same",
-              "  parallelism: start-up, discovery, summary and report file are per run and cancel out.",
-              "- fleet and baseline are compared 1 at a time (equal parallelism: the baseline has only 2",
-              "  clusters, so at 8 at a time it never fills a batch).",
-              "- the report waits on each batch with async_status polls every second, so a batch costs whole",
-              "  seconds; the per-cluster inventory waits in the module itself (no polls, no report).",
-              "- wall times include module start-up on this machine (2 shared vCPUs): compare ratios."]
+              "- 'before' is the playbook of issue 4 (bench/legacy/), one compliance module per cluster in async",
+              "  batches; 'after' is one fleet_compliance run that also renders the HTML page (more work).",
+              "- both include ansible-playbook start-up, discovery, the summary and the report file(s).",
+              "- wall times on this machine (2 shared vCPUs, other jobs running): compare ratios within a run."]
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", default="fleet", help="the large scenario (default fleet)")
-    parser.add_argument("--baseline", default="demo", help="the small scenario to compare with (default demo)")
-    parser.add_argument("--time-scale", type=float, default=0.05,
-                        help="simulator time scale (default 0.05: a 30 s scan takes 1.5 s)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (default 2)")
-    parser.add_argument("--forks", type=int, default=8,
-                        help="also run a per-cluster inventory with this many forks (0: skip; default 8)")
-    parser.add_argument("--parallel", type=int, default=8,
-                        help="the report's vlcm_parallel: clusters checked at the same time (default 8)")
+    parser.add_argument("--scenario", default="fleet", help="scenario (default fleet: 32 x 32 hosts)")
+    parser.add_argument("--time-scale", type=float, default=0.01,
+                        help="simulator time scale (default 0.01: a 30 s scan takes 0.3 s)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each kind (default 3)")
+    parser.add_argument("--parallel", default="8,32",
+                        help="vlcm_parallel values of the new report, comma-separated (default 8,32)")
+    parser.add_argument("--before-parallel", type=int, default=8,
+                        help="vlcm_parallel of the old report (default 8, its default)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    args.parallel = [int(p) for p in str(args.parallel).split(",") if p.strip()]
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
-        runs = []
-        for name, is_fleet in ((args.baseline, False), (args.scenario, True)):
-            scenario = Scenario(name, args, Path(tmp) / ("fleet" if is_fleet else "baseline"))
-            try:
-                scenario.measure(fleet=is_fleet)
-            finally:
-                scenario.bench.stop()
-            runs.append(scenario)
-    base, fleet = runs
-    if min(len(base.names), len(fleet.names)) < 2:
-        raise SystemExit("both scenarios need at least 2 image-managed clusters (marginal cost per cluster)")
-    print(table(fleet, base, args))
+        bench = Bench(args, Path(tmp))
+        try:
+            bench.measure()
+        finally:
+            bench.bench.stop()
+    print(table(bench, args))
     if args.json:
-        args.json.write_text(json.dumps({"fleet": fleet.figures(), "baseline": base.figures(),
-                                         "time_scale": args.time_scale, "parallel": args.parallel,
-                                         "forks": args.forks}, indent=2))
+        args.json.write_text(json.dumps({**bench.figures(), "time_scale": args.time_scale,
+                                         "parallel": args.parallel, "before_parallel": args.before_parallel},
+                                        indent=2))
     return 0
 
 

@@ -140,13 +140,20 @@ def read_compliance(client: Client, target: Target) -> dict[str, Any] | None:
         raise
 
 
-def current_states(client: Client, selection: Selection, *, refresh: bool,
-                   timeout: float) -> tuple[dict[str, Any] | None, dict[str, HostState], list[str]]:
-    """(compliance, host states, names scanned): scans first when asked or when a selected host's compliance is unknown."""
+def current_states(client: Client, selection: Selection, *, refresh: bool, timeout: float,
+                   found: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, dict[str, HostState], list[str]]:
+    """(compliance, host states, names scanned): scans first when asked, when a selected host's compliance is unknown,
+    or when the report is stale (computed against another desired image, :func:`vlcm.stale_report`: a host the old
+    report called compliant may not be). ``found["stale_report"]`` gets {host name: reasons} when given."""
     target, hosts = selection.target, selection.pairs
     compliance = None if refresh else read_compliance(client, target)
     states = host_states(target, compliance, hosts)
     unknown = [name for _id, name in hosts] if refresh else needs_scan(states)
+    stale = {} if refresh else vlcm.stale_report(client, target, compliance, hosts)
+    if found is not None:
+        found["stale_report"] = stale
+    if stale:
+        unknown = [name for _id, name in hosts if name in set(unknown) | set(stale)]
     if unknown:
         vlcm.scan(client, target, timeout=timeout)
         compliance = read_compliance(client, target)

@@ -19,6 +19,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ConnectionFailure,
     VsphereError,
 )
+from ansible_collections.vsphere.lifecycle.plugins.module_utils._image import software_to_spec
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import Client
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._tasks import PollPolicy, wait_for_task
@@ -424,3 +425,87 @@ def image_summary(software: Mapping[str, Any]) -> dict[str, Any]:
         "solutions": solutions,
         "removed_components": components(software.get("removed_components")),
     }
+
+
+# ----------------------------------------------------------------------------- stale compliance reports
+# A compliance report carries the commit it was computed against (host_compliance.commit, cluster_compliance.commit),
+# but the API has no read of the current desired commit id (clusters.software.Commits has only get(commit); Software.get
+# returns software_info without one). What the report was computed against is therefore compared by content: each
+# host result's targets (base image, add-on, user components, user-removed components, hardware support packages)
+# against the desired image now (GET {target}/software). A commit that changed the image changes one of them.
+def report_mismatches(host_compliance: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
+    """Why one ``host_compliance`` was not computed against ``desired`` (a spec from ``_image.software_to_spec``);
+    empty when it was, or when the result carries no targets to judge by (an unavailable host)."""
+    base = host_compliance.get("base_image")
+    if not isinstance(base, Mapping) or not isinstance(base.get("target"), Mapping):
+        return []
+    out: list[str] = []
+    want_base = (desired.get("base_image") or {}).get("version")
+    if base["target"].get("version") != want_base:
+        out.append(f"base image: the report targets {base['target'].get('version')}, the desired image has {want_base}")
+    add_on = host_compliance.get("add_on") if isinstance(host_compliance.get("add_on"), Mapping) else {}
+    got = add_on.get("target") if isinstance(add_on.get("target"), Mapping) else None
+    got_pair = (got.get("name"), got.get("version")) if got else None
+    want = desired.get("add_on")
+    want_pair = (want.get("name"), want.get("version")) if isinstance(want, Mapping) else None
+    if got_pair != want_pair:
+        out.append(f"add-on: the report targets {_pair(got_pair)}, the desired image has {_pair(want_pair)}")
+    comps = host_compliance.get("components") if isinstance(host_compliance.get("components"), Mapping) else {}
+    wanted = desired.get("components") or {}
+    for name, version in sorted(wanted.items()):
+        entry = comps.get(name) if isinstance(comps.get(name), Mapping) else {}
+        target = entry.get("target") if isinstance(entry.get("target"), Mapping) else None
+        if target is None:
+            out.append(f"component {name}: not in the report, the desired image has {version or 'it'}")
+        elif version is not None and target.get("version") != version:
+            out.append(f"component {name}: the report targets {target.get('version')}, the desired image has {version}")
+    for name, entry in sorted(comps.items()):
+        if isinstance(entry, Mapping) and entry.get("target_source") == "USER" and name not in wanted:
+            out.append(f"component {name}: the report targets it as added by the user, the desired image has not")
+    removed = host_compliance.get("removed_components")
+    reported = {n for n, e in (removed.items() if isinstance(removed, Mapping) else [])
+                if isinstance(e, Mapping) and e.get("target_source") == "USER_REMOVED"}
+    want_removed = set(desired.get("removed_components") or [])
+    if reported != want_removed:
+        out.append(f"removed components: the report has {sorted(reported)}, the desired image {sorted(want_removed)}")
+    hsp = host_compliance.get("hardware_support") if isinstance(host_compliance.get("hardware_support"), Mapping) else {}
+    got_hsp = {m: ((p.get("target") or {}).get("pkg"), (p.get("target") or {}).get("version") or "")
+               for m, p in hsp.items() if isinstance(p, Mapping) and isinstance(p.get("target"), Mapping)}
+    want_hsp = {m: (p.get("pkg"), p.get("version") or "")
+                for m, p in ((desired.get("hardware_support") or {}).get("packages") or {}).items()}
+    if got_hsp != want_hsp:
+        out.append(f"hardware support: the report targets {_packages(got_hsp)}, the desired image has "
+                   f"{_packages(want_hsp)}")
+    return out
+
+
+def _pair(pair: tuple[Any, Any] | None) -> str:
+    return f"{pair[0]} {pair[1]}" if pair else "none"
+
+
+def _packages(packages: Mapping[str, tuple[Any, Any]]) -> str:
+    return ", ".join(f"{m}: {p} {v}".rstrip() for m, (p, v) in sorted(packages.items())) or "none"
+
+
+def stale_hosts(target: Target, compliance: Mapping[str, Any] | None, desired: Mapping[str, Any],
+                hosts: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """{host name: reasons} for the selected hosts (id, name) whose result in ``compliance`` (cluster_compliance
+    or, for a standalone host, host_compliance) was computed against another desired image than ``desired``."""
+    if not compliance:
+        return {}
+    by_host = {pair[0]: compliance for pair in hosts} if target.kind == "host" else (compliance.get("hosts") or {})
+    out = {}
+    for host_id, name in hosts:
+        result = by_host.get(host_id)
+        reasons = report_mismatches(result, desired) if isinstance(result, Mapping) else []
+        if reasons:
+            out[name] = reasons
+    return out
+
+
+def stale_report(client: Client, target: Target, compliance: Mapping[str, Any] | None,
+                 hosts: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """:func:`stale_hosts` against the desired image now (one ``GET {target}/software``); {} without a report."""
+    if not compliance:
+        return {}
+    return stale_hosts(target, compliance, software_to_spec(get_software(client, target)), list(hosts))

@@ -30,6 +30,14 @@ def run(m: VcenterModule) -> dict[str, Any]:
             "run with refresh: true to scan first",
             error_type=exc.error_type,
         ) from None
+    if not p["refresh"]:
+        # a report computed against an older desired image is no report of the current one: scan again
+        result["stale_report"] = vlcm.stale_report(m.rest, target, compliance, sel.pairs)
+        if result["stale_report"]:
+            task = vlcm.scan(m.rest, target, timeout=p["wait_timeout"])
+            result["refreshed"] = True
+            result["scan_task"] = task.get("_task_id")
+            compliance = vlcm.get_compliance(m.rest, target)
     if target.kind == "cluster":
         only = None if sel.whole else sel.host_ids
         report = vlcm.cluster_report(compliance, only_hosts=only, include_compliant=p["include_compliant"])

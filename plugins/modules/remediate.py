@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _livepatch as lp
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _outcomes as out
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _remediation as rem
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _vlcm as vlcm
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     ApiError,
     OptionError,
@@ -26,7 +28,8 @@ def run(m: VcenterModule) -> dict[str, Any]:
     target, names, timeout = sel.target, sel.names, p["wait_timeout"]
     res.update(scanned_hosts=[], staged_hosts=[], successful_hosts=[], failed_hosts=[], skipped_hosts=[],
                left_in_maintenance_mode=[], vms_not_restored=[])
-    compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"], timeout=timeout)
+    compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"],
+                                                                  timeout=timeout, found=res)
     todo, compliant, blocked = rem.plan_remediation(states)
     res["skipped_hosts"] = out.skipped_rows(compliant, names)
     if blocked:
@@ -38,6 +41,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
         res["would_remediate"] = out.by_name(names, todo)
     if not todo:
         return res
+    _live_patch_refusal(m, sel, compliance, todo)     # before the pre-check: a check task is a change too
     commit = (compliance or {}).get("commit")
     if m.diff_mode:
         res["diff"] = out.versions_diff(states, todo, names)
@@ -81,6 +85,19 @@ def run(m: VcenterModule) -> dict[str, Any]:
     return res
 
 
+def _live_patch_refusal(m: VcenterModule, sel: Any, compliance: dict[str, Any] | None, todo: list[str]) -> None:
+    """ENFORCE (8.0 U3 enforce_quick_patch, 9.1 ENFORCE_LIVE_PATCH) with a host that cannot be live patched: fail
+    naming each host and reason before any change (vLCM's pre-check and apply would refuse it too)."""
+    if sel.target.kind != "cluster" or not lp.scan_mentions_live_patch(compliance, todo):
+        return
+    mode, setting = lp.mode_of(vlcm.get_policies(m.rest, sel.target), sel.target)
+    m.result["live_patch_mode"] = lp.short_mode(mode)
+    refused = lp.enforce_refusal(mode, compliance, sel.target, todo, sel.names)
+    if refused:
+        raise rem.RemediationError(lp.refusal_message(sel.target, setting, refused), refused_hosts=refused,
+                                   would_remediate=out.by_name(sel.names, todo))
+
+
 def _record_apply(m: VcenterModule, sel: Any, todo: list[str], states: dict[str, rem.HostState],
                   apply_result: dict[str, Any]) -> list[dict[str, Any]]:
     after = rem.host_states(sel.target, rem.read_compliance(m.rest, sel.target), [(h, sel.names[h]) for h in todo])
@@ -88,6 +105,7 @@ def _record_apply(m: VcenterModule, sel: Any, todo: list[str], states: dict[str,
     fields = out.apply_fields(rows)
     m.result["skipped_hosts"] += fields.pop("skipped_by_vlcm")
     m.result.update(fields)
+    m.result.update(lp.annotate_apply_rows(rows, lp.apply_methods(sel.target, apply_result)))
     return rows
 
 

@@ -23,7 +23,7 @@ def run(m: VcenterModule) -> dict[str, Any]:
     res = m.result
     res.update(scanned_hosts=[], staged_hosts=[], skipped_hosts=[], failed_hosts=[], firmware_not_staged=[])
     compliance, states, res["scanned_hosts"] = rem.current_states(m.rest, sel, refresh=p["refresh"],
-                                                                  timeout=p["wait_timeout"])
+                                                                  timeout=p["wait_timeout"], found=res)
     to_stage, skipped = rem.plan_stage(states)
     firmware = {states[h].name for h in states if states[h].firmware_unstageable and (h in to_stage or states[h].staged)}
     res.update(staged_hosts=out.by_name(names, to_stage), skipped_hosts=out.skipped_rows(skipped, names),

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EE_FILE = REPO / "tests" / "ee" / "execution-environment.yml"
 COLLECTION = "vsphere.lifecycle"
-EXPECTED_PYTHON = {"pyvmomi", "requests"}
+EXPECTED_PYTHON = {"jsonschema", "pyvmomi", "requests"}   # jsonschema: image specs (_image.py)
 EXPECTED_SYSTEM = {"python3", "ca-certificates"}
 
 

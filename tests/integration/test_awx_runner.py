@@ -47,6 +47,8 @@ def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHa
     finally:
         server.stop()
 
+FLEET_TASK = "Check compliance of the clusters and standalone hosts, write the report"
+ROLE = "vsphere.lifecycle.compliance_report : "
 
 def private_data_dir(root: Path) -> Path:
     """What AWX lays out for a job: project/ (the playbooks), inventory/ (localhost, local connection)."""
@@ -118,15 +120,17 @@ def test_awx_style_job_leaves_no_password_in_artifacts(sim, collections_path, tm
     events = list(runner.events)
     managed = sorted(c["name"] for c in sim.state()["clusters"] if c["image_managed"])
     assert {"Cluster-A", "Cluster-B"} <= set(managed)
-    item_events = [e for e in events if e["event"] == "runner_item_on_ok"
-                   and e["event_data"].get("task") == "Check compliance of each cluster"]
-    scanned = sorted(e["event_data"]["res"]["target"]["name"] for e in item_events)
-    assert scanned == managed
-    for e in item_events:
-        res = e["event_data"]["res"]
-        assert res["counts"]["total"] == len(res["hosts"]) == 4 and res["changed"] is False
+    # (since issue 12 one task checks every cluster: role compliance_report, module fleet_compliance)
+    check_events = [e for e in events if e["event"] == "runner_on_ok"
+                    and e["event_data"].get("task") == FLEET_TASK]
+    assert len(check_events) == 1
+    res = check_events[0]["event_data"]["res"]
+    assert sorted(c["target"]["name"] for c in res["clusters"]) == managed
+    for cluster in res["clusters"]:
+        assert cluster["counts"]["total"] == 4 and cluster["status"] == "NON_COMPLIANT"
+    assert res["report_files"]["html"].endswith("compliance-report.html")
     summary = [e for e in events if e["event"] == "runner_on_ok"
-               and e["event_data"].get("task") == "Compliance summary"]
+               and e["event_data"].get("task") in ("Compliance summary", ROLE + "Compliance summary")]
     assert len(summary) == 1
     lines = "\n".join(summary[0]["event_data"]["res"]["msg"])
     for cluster in managed:

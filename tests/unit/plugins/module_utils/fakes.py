@@ -118,6 +118,14 @@ def host_compliance(status, base_current, base_target="8.0.3-0.35.24280767", imp
     }
 
 
+def software_info():
+    """The desired image (``GET .../software``) that host_compliance() was computed against (its targets)."""
+    return {"base_image": {"version": "8.0.3-0.35.24280767", "details": {"display_name": "ESXi"}},
+            "add_on": {"name": "DEL-ESXi", "version": "803.24022510-A00"},
+            "components": {"bnxtnet": {"version": "230.0.5", "details": BNXT}}, "solutions": {},
+            "hardware_support": {"packages": {"com.dell.HSM": {"pkg": "DellFW", "version": "2.0"}}}}
+
+
 def cluster_compliance():
     return {
         "impact": "REBOOT_REQUIRED", "status": "NON_COMPLIANT", "stage_status": "NOT_STAGED",

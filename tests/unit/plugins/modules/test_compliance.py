@@ -17,6 +17,7 @@ from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes
     FakeResponse,
     FakeSession,
     cluster_compliance,
+    software_info,
     vapi_error,
 )
 
@@ -61,6 +62,8 @@ class MiniVcenter:
             return FakeResponse(200, {"status": "SUCCEEDED"})
         if path == "/api/esx/settings/clusters/domain-c7/software/compliance":
             return FakeResponse(200, cluster_compliance())
+        if path == "/api/esx/settings/clusters/domain-c7/software" and call["method"] == "GET":
+            return FakeResponse(200, software_info())     # the image the report was computed against
         return vapi_error(404, "NOT_FOUND", f"no {path}")
 
 

@@ -18,6 +18,7 @@ from ansible_collections.vsphere.lifecycle.tests.unit.plugins.module_utils.fakes
     FakeResponse,
     FakeSession,
     host_compliance,
+    software_info,
     vapi_error,
 )
 
@@ -62,6 +63,8 @@ class MiniVcenter:
             return FakeResponse(200, [{"vm": "vm-5", "name": "gpu-render-01", "power_state": self.vm_power}])
         if path == f"{BASE}/software/compliance":
             return FakeResponse(200, self.compliance())
+        if path == f"{BASE}/software" and call["method"] == "GET":
+            return FakeResponse(200, software_info())     # the image the report was computed against
         if path == f"{BASE}/software" and action in ("check", "apply"):
             if action == "apply" and self.apply == "already":
                 return vapi_error(400, "ALREADY_IN_DESIRED_STATE", "Prod is already compliant.")
