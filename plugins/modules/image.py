@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _image_draft as drafts
+from ansible_collections.vsphere.lifecycle.plugins.module_utils import _image_import as ii
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._image import spec_changes, spec_diff
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule
 
@@ -22,6 +23,12 @@ def run(m: VcenterModule) -> dict[str, Any]:
         if m.diff_mode:
             res["diff"] = spec_diff(before, before)
         return res
+    lacking = _depot_lacks(m.rest, before, after)
+    if lacking:
+        raise ii.MissingContentError(
+            f"the depot of {target.label} lacks {', '.join(i.describe() for i in lacking)}: nothing was changed. "
+            "Import an offline bundle that holds it first (vsphere.lifecycle.depot), or choose a version the depot "
+            "holds (vsphere.lifecycle.depot_info lists them)")
     m.result.update(changes=res["changes"])
     done = drafts.apply_desired(m.rest, target, before, after, check_mode=m.check_mode,
                                 timeout=m.params["wait_timeout"], message=m.params.get("commit_message"),
@@ -32,6 +39,17 @@ def run(m: VcenterModule) -> dict[str, Any]:
     if m.diff_mode:
         res["diff"] = spec_diff(before, res["spec"])
     return res
+
+
+def _depot_lacks(client: Any, before: dict[str, Any], after: dict[str, Any]) -> list[ii.Item]:
+    """The new base image or add-on that the depot lacks, read before any draft so that a mistyped version changes
+    nothing (a component the depot lacks is named by vLCM's validation of the draft, which is then deleted)."""
+    had = set(ii.needed(before)) if before.get("base_image") else set()
+    new = [i for i in ii.needed(after) if i.kind in ("base_image", "add_on") and i not in had]
+    if not new:
+        return []
+    content = ii.depot_content(client)
+    return [i for i in new if not content.has(i)]
 
 
 def main() -> None:

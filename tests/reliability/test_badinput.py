@@ -148,6 +148,7 @@ CORPUS = [
     row("image-components-not-a-dict", "image", {**CL, "components": "ESXi"}, "components"),
     row("image-unknown-option", "image", {**CL, "base_imag": "8.0.3-0.50.24585383"}, "base_imag"),
     row("image-delete-components-empty", "image", {**CL, "delete_components": []}, "delete_components"),
+    row("image-base-image-not-in-depot", "image", {**CL, "base_image": "latest"}, "base image latest", "depot"),
     row("import-src-missing", "image_import", {**CL, "src": "/nonexistent/spec.json"}, "src",
         "/nonexistent/spec.json"),
     row("import-src-not-json", "image_import", {**CL, "src": "@NOT_JSON@"}, "src"),
@@ -310,9 +311,6 @@ def test_the_corpus_is_big_enough_and_its_ids_unique() -> None:
 # Known gaps: rows that fail today, kept as strict xfails (an unexpected pass fails the suite, so a fix shows up) and
 # counted apart in the table.
 KNOWN_GAPS = [
-    (row("image-base-image-not-in-depot", "image", {**CL, "base_image": "latest"}, "base image latest", "depot"),
-     "the image module (merged from main) finds a base image missing from the depot only through a scratch draft: "
-     "POST drafts, PUT base-image, validate, DELETE draft (4 mutating calls) before its clear error"),
 ]
 
 
