@@ -23,7 +23,6 @@ SETTINGS = dict(deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
-
 def _record(test: str, examples: int) -> None:
     """Append this property's example count to $VLCM_FUZZ_COUNTS (JSON lines) when set: the reliability table's
     "fuzzed specs" figure (tests/reliability/fuzz_count.py) sums them."""
