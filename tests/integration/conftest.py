@@ -73,3 +73,39 @@ def run_playbook(sim: SimulatorHandle, collections_path: Path, tmp_path: Path) -
         return runner(playbook, env=full_env, extra_args=extra_args, timeout=timeout)
 
     return run
+
+
+# ----------------------------------------------------------------- a second vCenter (image import, depots, promotion)
+@pytest.fixture(scope="module")
+def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
+    """A second simulator on the promotion_target scenario (a depot that lacks what tiny's image needs)."""
+    server = start_simulator(tmp_path_factory.mktemp("target"), scenario="promotion_target", time_scale=0.002)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def target(target_server: SimulatorHandle) -> Iterator[SimulatorHandle]:
+    """The second vCenter, reset before each test; no session may be left open on it."""
+    target_server.reset()
+    yield target_server
+    live = target_server.wait_sessions_closed()
+    assert live.get("rest", 0) == 0 and live.get("soap", 0) == 0, f"sessions left open on the target: {live}"
+    assert target_server.counters()["logins"].get("soap", 0) == 0
+
+
+@pytest.fixture
+def files(sim: SimulatorHandle, run_playbook: Callable[..., PlaybookResult], tmp_path: Path) -> dict[str, Path]:
+    """Tiny-01's desired image exported from tiny as ZIP and JSON (through image_export)."""
+    out = tmp_path / "export"
+    out.mkdir()
+    result = run_playbook(f"""
+        - name: zip
+          vsphere.lifecycle.image_export: {{cluster: Tiny-01, format: zip, dest: "{out}/Tiny-01.zip"}}
+        - name: json
+          vsphere.lifecycle.image_export: {{cluster: Tiny-01, format: json, dest: "{out}/Tiny-01.json"}}
+    """)
+    assert result.ok, result.output
+    return {"zip": out / "Tiny-01.zip", "json": out / "Tiny-01.json"}

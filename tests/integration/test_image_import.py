@@ -7,13 +7,9 @@ lacks the base image, add-on and components of that image. Expected values come 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-from .harness import start_simulator
 
 SIM_SCENARIO = "tiny"
 REST_ONLY = True
@@ -24,40 +20,6 @@ IMPORT = "POST /api/esx/settings/clusters/{cluster}/software/drafts?action=impor
 VALIDATE = "POST /api/esx/settings/clusters/{cluster}/software/drafts/{draft}?action=validate"
 COMMIT = "POST /api/esx/settings/clusters/{cluster}/software/drafts/{draft}?action=commit"
 DRAFT_DELETE = "DELETE /api/esx/settings/clusters/{cluster}/software/drafts/{draft}"
-
-
-@pytest.fixture(scope="module")
-def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    server = start_simulator(tmp_path_factory.mktemp("target"), scenario="promotion_target", time_scale=0.002)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def target(target_server: Any) -> Iterator[Any]:
-    """The second vCenter (promotion_target), reset before each test; no session may be left open on it."""
-    target_server.reset()
-    yield target_server
-    live = target_server.wait_sessions_closed()
-    assert live.get("rest", 0) == 0 and live.get("soap", 0) == 0, f"sessions left open on the target: {live}"
-    assert target_server.counters()["logins"].get("soap", 0) == 0
-
-
-@pytest.fixture
-def files(sim: Any, run_playbook: Any, tmp_path: Path) -> dict[str, Path]:
-    """Tiny-01's desired image exported from tiny as ZIP and JSON (through image_export)."""
-    out = tmp_path / "export"
-    out.mkdir()
-    result = run_playbook(f"""
-        - name: zip
-          vsphere.lifecycle.image_export: {{cluster: Tiny-01, format: zip, dest: "{out}/Tiny-01.zip"}}
-        - name: json
-          vsphere.lifecycle.image_export: {{cluster: Tiny-01, format: json, dest: "{out}/Tiny-01.json"}}
-    """)
-    assert result.ok, result.output
-    return {"zip": out / "Tiny-01.zip", "json": out / "Tiny-01.json"}
 
 
 def on(server: Any) -> dict[str, str]:

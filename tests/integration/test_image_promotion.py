@@ -7,37 +7,18 @@ content). Connections are role variables (no VMWARE_* environment); expected val
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from reliability.secrets_plugin import planted
 
-from .harness import REPO, start_simulator
+from .harness import REPO
 
 SIM_SCENARIO = "tiny"
 REST_ONLY = True
 PLAYBOOK = REPO / "playbooks" / "image_promotion.yml"
 R = "vsphere.lifecycle.image_promotion : "             # how the results callback names the role's tasks
-
-
-@pytest.fixture(scope="module")
-def target_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    server = start_simulator(tmp_path_factory.mktemp("target"), scenario="promotion_target", time_scale=0.002)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def target(target_server: Any) -> Iterator[Any]:
-    target_server.reset()
-    yield target_server
-    live = target_server.wait_sessions_closed()
-    assert live.get("rest", 0) == 0 and live.get("soap", 0) == 0, f"sessions left open on the target: {live}"
-    assert target_server.counters()["logins"].get("soap", 0) == 0
 
 
 def connection(server: Any) -> dict[str, Any]:
