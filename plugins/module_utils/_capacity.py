@@ -193,20 +193,7 @@ def read_hosts(soap: Any, host_ids: Sequence[str]) -> list[dict[str, Any]]:
     objects = [pc.ObjectSpec(obj=soap.ref("HostSystem", h), skip=False, selectSet=[to_vms]) for h in host_ids]
     props = [pc.PropertySpec(type=vim.HostSystem, pathSet=list(HOST_PROPERTIES), all=False),
              pc.PropertySpec(type=vim.VirtualMachine, pathSet=list(VM_MOVE_PROPERTIES), all=False)]
-    collector = soap.content().propertyCollector
-    rows: list[dict[str, Any]] = []
-    result = collector.RetrievePropertiesEx([pc.FilterSpec(objectSet=objects, propSet=props)], pc.RetrieveOptions())
-    while result is not None:
-        for obj in result.objects or []:
-            row: dict[str, Any] = {"type": type(obj.obj).__name__.rsplit(".", 1)[-1], "obj": obj.obj,
-                                   "moid": obj.obj._moId}
-            for prop in obj.propSet or []:
-                row[prop.name] = prop.val
-            rows.append(row)
-        if not result.token:
-            break
-        result = collector.ContinueRetrievePropertiesEx(result.token)
-    return rows
+    return soap.rows(objects, props, what=f"host(s) {', '.join(host_ids)} and their VMs")
 
 
 def soon_available(hosts: Sequence[HostCapacity], vms: Sequence[VmDemand], host_ids: Sequence[str],

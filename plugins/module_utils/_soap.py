@@ -110,6 +110,30 @@ class SoapClient:
         """A managed object reference of this connection (e.g. ``ref("ClusterComputeResource", "domain-c9")``)."""
         return getattr(vim, type_name)(moid, self.si._stub)
 
+    def rows(self, objects: Sequence[Any], props: Sequence[Any], *, what: str) -> list[dict[str, Any]]:
+        """One RetrievePropertiesEx of ``objects`` (ObjectSpecs) and ``props`` (PropertySpecs), continued with
+        ContinueRetrievePropertiesEx; each row is ``{"type", "obj", "moid", <prop>: value}``. ``what`` names the
+        read in the error of a fault."""
+        pc = vmodl.query.PropertyCollector
+        collector = self.content().propertyCollector
+        rows: list[dict[str, Any]] = []
+        try:
+            result = collector.RetrievePropertiesEx([pc.FilterSpec(objectSet=list(objects), propSet=list(props))],
+                                                    pc.RetrieveOptions())
+            while result is not None:
+                for obj in result.objects or []:
+                    row: dict[str, Any] = {"type": type(obj.obj).__name__.rsplit(".", 1)[-1], "obj": obj.obj,
+                                           "moid": obj.obj._moId}
+                    for prop in obj.propSet or []:
+                        row[prop.name] = prop.val
+                    rows.append(row)
+                if not result.token:
+                    break
+                result = collector.ContinueRetrievePropertiesEx(result.token)
+        except vmodl.MethodFault as exc:
+            raise SoapError(f"SOAP property read of {what} failed: {exc.msg}") from None
+        return rows
+
     def collect(self, container: Any, properties: dict[str, Sequence[str]],
                 container_properties: Sequence[str] = ()) -> list[dict[str, Any]]:
         """One PropertyCollector pass over several types inside ``container`` (recursive ContainerView), and
@@ -130,20 +154,7 @@ class SoapClient:
             if container_properties:
                 objects.append(pc.ObjectSpec(obj=container, skip=False))
                 props.append(pc.PropertySpec(type=type(container), pathSet=list(container_properties), all=False))
-            rows: list[dict[str, Any]] = []
-            result = content.propertyCollector.RetrievePropertiesEx([pc.FilterSpec(objectSet=objects, propSet=props)],
-                                                                    pc.RetrieveOptions())
-            while result is not None:
-                for obj in result.objects or []:
-                    row: dict[str, Any] = {"type": type(obj.obj).__name__.rsplit(".", 1)[-1], "obj": obj.obj,
-                                           "moid": obj.obj._moId}
-                    for prop in obj.propSet or []:
-                        row[prop.name] = prop.val
-                    rows.append(row)
-                if not result.token:
-                    break
-                result = content.propertyCollector.ContinueRetrievePropertiesEx(result.token)
-            return rows
+            return self.rows(objects, props, what=", ".join(properties))
         except vmodl.MethodFault as exc:
             raise SoapError(f"SOAP property read of {', '.join(properties)} failed: {exc.msg}") from None
         finally:
