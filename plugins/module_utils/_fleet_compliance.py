@@ -17,7 +17,6 @@ Ansible.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,10 +29,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._inventory import Inventory, format_names
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import (
-    SESSION_HEADER,
     Client,
-    RestClient,
-    _close_quietly,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Target
 
@@ -132,39 +128,6 @@ def failed_entry(target: dict[str, Any], exc: VsphereError, *, refresh: bool) ->
 
 
 # ----------------------------------------------------------------------------- operations
-class SharedRestClient(RestClient):
-    """A :class:`RestClient` the workers of one run share: one login, and after a 401 (the session expired) one
-    login again however many workers saw it at the same time, so that no session is left behind.
-
-    The base class re-logs in per call; with several threads each would log in, keep the last session id and leave
-    the others open in vCenter.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._login_lock = threading.Lock()
-
-    def _authorized(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
-                    **kwargs: Any) -> Any:
-        with self._login_lock:
-            if self._session_id is None:
-                self.login()
-        relogged = False
-        while True:
-            sent_with = self._session_id
-            response = self._send(method, path, headers={**(headers or {}), SESSION_HEADER: sent_with or ""},
-                                  **kwargs)
-            if response.status_code == 401 and not relogged:
-                _close_quietly(response)
-                relogged = True
-                with self._login_lock:
-                    if self._session_id == sent_with:   # no other worker has logged in again since
-                        self._session_id = None
-                        self.login()
-                continue
-            return response
-
-
 class FleetCheck:
     """Check the compliance of clusters and standalone hosts with one client, ``parallel`` at a time."""
 

@@ -25,6 +25,7 @@ import hashlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -275,6 +276,7 @@ class RestClient:
         self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self._sleep = sleep
         self._session_id: str | None = None
+        self._login_lock = threading.Lock()   # threads sharing this client log in again once, not once each
         self.logins = 0
         self.retries = 0
 
@@ -375,19 +377,26 @@ class RestClient:
     def _authorized(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
                     **kwargs: Any) -> Any:
         """One request with the session header (login first when there is no session; after a 401, one re-login
-        and the request again), with the retries of :meth:`_send`; returns the response, whatever its status."""
-        if self._session_id is None:
-            self.login()
+        and the request again), with the retries of :meth:`_send`; returns the response, whatever its status.
+
+        Threads may share the client (fleet_compliance's workers): one login, and after a 401 one login again
+        however many of them saw it, so that no session is left open in vCenter."""
+        with self._login_lock:
+            if self._session_id is None:
+                self.login()
         relogged = False
         while True:
-            response = self._send(method, path, headers={**(headers or {}), SESSION_HEADER: self._session_id or ""},
+            sent_with = self._session_id
+            response = self._send(method, path, headers={**(headers or {}), SESSION_HEADER: sent_with or ""},
                                   **kwargs)
             if response.status_code == 401 and not relogged:
                 # expired or unknown session: log in again, once, and repeat the call
                 _close_quietly(response)
-                self._session_id = None
                 relogged = True
-                self.login()
+                with self._login_lock:
+                    if self._session_id == sent_with:   # no other thread has logged in again since
+                        self._session_id = None
+                        self.login()
                 continue
             return response
 

@@ -13,12 +13,12 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._fleet_compliance import (
     MAX_PARALLEL,
     FleetCheck,
-    SharedRestClient,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._module import VcenterModule
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._rest import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    RestClient,
     TrustAdapter,
     ssl_context,
 )
@@ -38,7 +38,7 @@ def check(p: dict[str, Any]) -> None:
                           f"1-{MAX_PARALLEL} (default 8)", option="parallel")
 
 
-def client(m: VcenterModule, parallel: int) -> SharedRestClient:
+def client(m: VcenterModule, parallel: int) -> RestClient:
     """One REST client whose connection pool holds a connection per worker (requests keeps 10 by default)."""
     if not HAS_REQUESTS:
         raise MissingLibraryError("requests", REQUESTS_IMPORT_ERROR)
@@ -47,7 +47,7 @@ def client(m: VcenterModule, parallel: int) -> SharedRestClient:
     params = m.connection_params()
     session = requests.Session()
     session.mount("https://", TrustAdapter(ssl_context(params), pool_maxsize=max(10, parallel)))
-    return SharedRestClient(params, session=session)
+    return RestClient(params, session=session)
 
 
 def run(m: VcenterModule) -> dict[str, Any]:
