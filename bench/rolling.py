@@ -14,9 +14,12 @@ Each repeat (``--repeat``; figures are median (min-max), ratios taken per repeat
 
 The simulator is reset before each run. Walls are turned into scenario seconds (wall / time scale) after their
 fixed cost is subtracted. The sequential run uses its own, smaller ``--sequential-time-scale`` (16 hosts one after
-another): the comparison is in scenario seconds, and a run's fixed cost does not scale. The role's apply polls run at
-most ``--task-poll-max`` apart (vlcm_task_poll_max), scaled like the durations: the default 10 s on a real vCenter is
-1 s at time scale 0.1. Computed rows (the lower bound) come from the scenario's durations in ``/sim/state``.
+another): the comparison is in scenario seconds, and a run's fixed cost does not scale. Every task poll (scan,
+stage, pre-check, apply) of the role runs at most ``--task-poll-max`` apart (vlcm_task_poll_max), scaled like the
+durations: the default 10 s on a real vCenter is 1 s at time scale 0.1; the sequential run's polls are scaled the
+same way (0.2 s at 0.02). Computed rows (the lower bound) come from the scenario's durations in ``/sim/state``. A
+last section splits the role's wall time by phase (task start and end from the results callback) next to the
+phase's own duration in the scenario.
 
     .venv/bin/python bench/rolling.py [--time-scale 0.1] [--sequential-time-scale 0.02] [--repeat 1]
 
@@ -57,10 +60,28 @@ def results(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [r["result"] for r in rows if r["task"].split(" : ", 1)[-1].startswith(name)]
 
 
-def sequential(bench: Workbench) -> float:
+def sequential(bench: Workbench, poll_max: float) -> float:
     wall, _ = bench.run([str(BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m",
-                         "vsphere.lifecycle.remediate", "-a", f"cluster={CLUSTER} accept_eula=true", "-o"])
+                         "vsphere.lifecycle.remediate", "-a",
+                         f"cluster={CLUSTER} accept_eula=true task_poll_max={poll_max:g}", "-o"])
     return wall
+
+
+PHASES = (("scan", "Compliance of the cluster"), ("stage", "Stage the desired image"), ("plan", "Plan the waves"),
+          ("pre-check", "Remediation pre-check"), ("waves", "Remediate the wave"))
+
+
+def phases(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Wall seconds of the role's vCenter tasks (from the callback's started/ended), the waves summed, and
+    'between waves': the Ansible tasks from the end of one batch to the start of the next."""
+    out: dict[str, float] = {}
+    for key, name in PHASES:
+        mine = [r for r in rows if r["task"].split(" : ", 1)[-1].startswith(name) and r.get("started")]
+        out[key] = sum(r["ended"] - r["started"] for r in mine)
+    batches = [r for r in rows if r["task"].split(" : ", 1)[-1].startswith("Remediate the wave") and r.get("started")]
+    out["between waves"] = sum(b["started"] - a["ended"] for a, b in zip(batches, batches[1:], strict=False))
+    out["batches"] = len(batches)
+    return out
 
 
 def cluster_id(bench: Workbench, name: str) -> str:
@@ -87,14 +108,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f["vms_per_host"] = sum(1 for v in state["vms"] if v["host"] in
                                 {h["id"] for h in state["hosts"] if h["cluster"] == cid}) // f["hosts"]
         role_bench.run([str(BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m", "ping"])
+        # the sequential run's polls scaled like the role's: 10 s on a real vCenter is task_poll_max at time scale
+        seq_poll = args.task_poll_max * args.sequential_time_scale / args.time_scale
+        f["sequential_task_poll_max"] = seq_poll
         for i in range(args.repeat):
             r: dict[str, Any] = {}
             seq_bench.sim.reset()
-            r["seq_wall"] = sequential(seq_bench)
+            r["seq_wall"] = sequential(seq_bench, seq_poll)
             c = seq_bench.sim.counters()
             r["seq_peak"] = c["max_hosts_in_maintenance_per_cluster"].get(cluster_id(seq_bench, CLUSTER), 0)
             r["seq_violations"] = c["capacity_violations"]
-            r["seq_fixed"] = sequential(seq_bench)
+            r["seq_fixed"] = sequential(seq_bench, seq_poll)
 
             role_bench.sim.reset()
             r["role_wall"], rows = role(role_bench, CLUSTER, args.task_poll_max, work / f"role{i}.jsonl")
@@ -102,6 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             plan = results(rows, "Plan the waves")[0]
             r["plan_sizes"] = [w["size"] for w in plan["waves"]]
             r["waves_run"] = [len(b["successful_hosts"]) for b in results(rows, "Remediate the wave")]
+            r["phases"] = phases(rows)
             r["role_peak"] = c["max_hosts_in_maintenance_per_cluster"].get(cid, 0)
             r["role_violations"] = c["capacity_violations"]
             r["compliant"] = sum(1 for h in role_bench.sim.state()["hosts"]
@@ -171,6 +196,15 @@ def table(f: dict[str, Any]) -> str:
     rows.append(("role / sequential default", ratio_spread(role_s, seq_s).text("{:.3f}", "")))
     rows.append(("forecast / actual window (History-04)",
                  Spread([r["hist_forecast"] / a for r, a in zip(runs, hist_actual, strict=True)]).text("{:.3f}", "")))
+    rows.append(("", ""))
+    rows.append(("where the role's wall goes, measured (task start/end), median (min-max), wall s", "scenario's own"))
+    own = {"scan": d["scan"], "stage": d["download"], "plan": 0.0, "pre-check": d["check"],
+           "waves": runs[0]["phases"]["batches"] * host_s, "between waves": 0.0}
+    for key in ("scan", "stage", "plan", "pre-check", "waves", "between waves"):
+        rows.append((f"  {key}" + (f" ({runs[0]['phases']['batches']} batches)" if key == "waves" else ""),
+                     f"{Spread([r['phases'][key] for r in runs]).text('{:.1f}', ' s'):<28}{own[key] * ts:.1f} s"))
+    rows.append(("  the rest (start-up, set_fact/assert/debug tasks, summary)",
+                 Spread([r["role_wall"] - sum(r["phases"][k] for k in own) for r in runs]).text("{:.1f}", " s")))
     rows.append(("", ""))
     rows.append(("computed from the scenario's durations (/sim/state), not measured", ""))
     rows.append(("per-host time = enter + VMs x evacuate + install + reboot + exit",

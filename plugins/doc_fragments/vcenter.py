@@ -72,3 +72,16 @@ notes:
 requirements:
   - requests
 """
+
+    # Modules that wait on vCenter tasks (they have wait_timeout): how often they read a running task.
+    TASK_POLL = r"""
+options:
+  task_poll_max:
+    description:
+      - The longest pause, in seconds, between two reads of a running vCenter task (C(GET /api/cis/tasks/{task})).
+        The pauses start at 0.5 s and grow by half up to this; more than 0 and at most 60.
+      - The default suits real vCenter tasks of minutes. Lower it where tasks are short, such as against a
+        simulator with a small time scale, so that the module sees a task's end sooner.
+    type: float
+    default: 10.0
+"""

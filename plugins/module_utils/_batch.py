@@ -43,7 +43,6 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import (
     VsphereError,
 )
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import Selection
-from ansible_collections.vsphere.lifecycle.plugins.module_utils._tasks import PollPolicy
 
 VLCM_PARALLEL_LIMIT = pol.PARALLEL_MAX_HOSTS
 EXIT_WAIT_SECONDS = 1800.0       # how long to follow ExitMaintenanceMode_Task (vCenter takes seconds)
@@ -68,9 +67,6 @@ def check_options(params: Mapping[str, Any]) -> None:
     if count > VLCM_PARALLEL_LIMIT:
         raise OptionError(f"hosts names {count} hosts: vLCM remediates at most {VLCM_PARALLEL_LIMIT} hosts in "
                           "parallel; split the batch", option="hosts")
-    if params.get("task_poll_max") is not None and not 0 < params["task_poll_max"] <= 60:
-        raise OptionError(f"task_poll_max is {params['task_poll_max']}: give the longest pause between two reads of a "
-                          "running vLCM task in seconds, more than 0 and at most 60 (default 10)", option="task_poll_max")
     if params.get("plan_next") is not None and not [h for h in params["plan_next"] if h]:
         raise OptionError("plan_next is empty: name the hosts of the waves still to come (to plan them while this "
                           "batch is remediated), or leave plan_next out", option="plan_next")
@@ -372,8 +368,7 @@ class BatchRun:
 
         try:
             applied = rem.apply(self.rest, self.target, todo, commit=commit, timeout=self.p["wait_timeout"],
-                                on_started=started, poll=PollPolicy(maximum=float(self.p["task_poll_max"])),
-                                sleep=wait)
+                                on_started=started, sleep=wait)
         except ApiError as exc:
             if exc.error_type == "ALREADY_IN_DESIRED_STATE":
                 return

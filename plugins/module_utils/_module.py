@@ -37,6 +37,8 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils._target import (
 
 REQUIRED_CONNECTION_OPTIONS = (("hostname", "VMWARE_HOST"), ("username", "VMWARE_USER"), ("password", "VMWARE_PASSWORD"))
 PORT_RANGE = (1, 65535)
+DEFAULT_TASK_POLL_MAX = 10.0   # seconds: the longest pause between two reads of a running task (option task_poll_max)
+MAX_TASK_POLL_MAX = 60.0
 
 
 def _without_userinfo(value: str) -> str:
@@ -185,6 +187,9 @@ class VcenterModule:
                 kwargs[key] = list(kwargs.get(key) or []) + value if isinstance(value, list) else \
                     {**(kwargs.get(key) or {}), **value}
         spec.update(argument_spec or {})
+        if "wait_timeout" in spec:
+            # every module that waits on vCenter tasks: how often it reads a running one (doc fragment task_poll)
+            spec.setdefault("task_poll_max", dict(type="float", default=DEFAULT_TASK_POLL_MAX))
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params: dict[str, Any] = self.module.params
         self.result: dict[str, Any] = {"changed": False}
@@ -211,6 +216,12 @@ class VcenterModule:
             if value is not None and value <= 0:
                 self.module.fail_json(msg=f"{name} must be a positive number of seconds (got {value}): it is how long "
                                           "to wait for the vCenter task before giving up", option=name)
+        poll_max = self.params.get("task_poll_max")
+        if poll_max is not None and not 0 < poll_max <= MAX_TASK_POLL_MAX:
+            self.module.fail_json(msg=f"task_poll_max is {poll_max}: give the longest pause between two reads of a "
+                                      f"running vCenter task in seconds, more than 0 and at most {MAX_TASK_POLL_MAX:g} "
+                                      f"(default {DEFAULT_TASK_POLL_MAX:g}); nothing was sent to vCenter",
+                                  option="task_poll_max")
         if self._target_form is not None:
             try:
                 check_options(self.params, hosts_option=self._target_form["hosts"],
@@ -255,7 +266,7 @@ class VcenterModule:
     def rest(self) -> RestClient:
         """The REST client of this run (created on first use; login happens on the first call)."""
         if self._rest is None:
-            self._rest = RestClient(self.connection_params())
+            self._rest = RestClient(self.connection_params(), task_poll_max=self.params.get("task_poll_max"))
         return self._rest
 
     @property

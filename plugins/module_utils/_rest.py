@@ -264,6 +264,7 @@ class RestClient:
         session: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "vsphere.lifecycle",
+        task_poll_max: float | None = None,
     ) -> None:
         if session is None:
             if not HAS_REQUESTS:
@@ -271,6 +272,7 @@ class RestClient:
             session = requests.Session()
             session.mount("https://", TrustAdapter(ssl_context(params)))
         self.params = params
+        self.task_poll_max = task_poll_max   # longest pause between two reads of a running task (None: the default)
         self.retry = retry or RetryPolicy()
         self._http = session
         self._http.headers.update({"Accept": "application/json", "User-Agent": user_agent})

@@ -28,7 +28,7 @@ class PollPolicy:
     maximum: float = 10.0
 
     def intervals(self):  # -> Iterator[float]
-        interval = self.initial
+        interval = min(self.initial, self.maximum)
         while True:
             yield interval
             interval = min(self.maximum, interval * self.factor)
@@ -77,10 +77,15 @@ def wait_for_task(
 ) -> dict[str, Any]:
     """Poll the task until SUCCEEDED (returns its info) or FAILED (raises TaskFailedError).
 
+    ``poll`` left out: pauses up to the client's ``task_poll_max`` (the module option), else 10 s.
+
     ``description`` says what the task does ("scan of cluster 'Prod-01'"); it is part of every
     error. Past ``timeout`` seconds a :class:`TaskTimeoutError` names the task and its last status.
     """
-    poll = poll or PollPolicy()
+    if poll is None:
+        # the module's task_poll_max, when the client carries one
+        maximum = getattr(client, "task_poll_max", None)
+        poll = PollPolicy(maximum=float(maximum)) if maximum else PollPolicy()
     deadline = clock() + timeout
     info: dict[str, Any] = {}
     for interval in poll.intervals():

@@ -47,7 +47,7 @@ def client(m: VcenterModule, parallel: int) -> RestClient:
     params = m.connection_params()
     session = requests.Session()
     session.mount("https://", TrustAdapter(ssl_context(params), pool_maxsize=max(10, parallel)))
-    return RestClient(params, session=session)
+    return RestClient(params, session=session, task_poll_max=m.params.get("task_poll_max"))
 
 
 def run(m: VcenterModule) -> dict[str, Any]:

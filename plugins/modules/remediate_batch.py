@@ -26,7 +26,6 @@ def main() -> None:
             plan_next=dict(type="list", elements="str"),
             precheck=dict(type="bool", default=True),
             refresh=dict(type="bool", default=False),
-            task_poll_max=dict(type="float", default=10.0),
             wait_timeout=dict(type="int", default=14400),
         ),
         target="hosts",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -24,12 +25,20 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "results_json"
     CALLBACK_NEEDS_ENABLED = True
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._started: dict[str, float] = {}
+
+    def v2_playbook_on_task_start(self, task, is_conditional) -> None:
+        self._started[task._uuid] = time.time()
+
     def _write(self, status: str, result) -> None:
         path = os.environ.get("VLCM_TEST_RESULTS")
         if not path:
             return
+        # started: when the task began (all hosts of the play batch), ended: when this host's result came
         record = {"task": result._task.get_name(), "host": result._host.get_name(), "status": status,
-                  "result": result._result}
+                  "result": result._result, "started": self._started.get(result._task._uuid), "ended": time.time()}
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
 

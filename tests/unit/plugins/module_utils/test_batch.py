@@ -10,7 +10,7 @@ from ansible_collections.vsphere.lifecycle.plugins.module_utils import _maintena
 from ansible_collections.vsphere.lifecycle.plugins.module_utils import _policy as pol
 from ansible_collections.vsphere.lifecycle.plugins.module_utils._errors import OptionError
 
-OK = {"hosts": ["a", "b", "c"], "accept_eula": True, "max_hosts_in_maintenance": None, "task_poll_max": 10.0}
+OK = {"hosts": ["a", "b", "c"], "accept_eula": True, "max_hosts_in_maintenance": None}
 
 
 @pytest.mark.parametrize("change, option", [
@@ -21,7 +21,6 @@ OK = {"hosts": ["a", "b", "c"], "accept_eula": True, "max_hosts_in_maintenance":
     ({"hosts": [f"h{i}" for i in range(97)]}, "hosts"),
     ({"max_hosts_in_maintenance": 2}, "max_hosts_in_maintenance"),
     ({"max_hosts_in_maintenance": 0}, "max_hosts_in_maintenance"),
-    ({"task_poll_max": 0}, "task_poll_max"),
 ])
 def test_bad_options_are_refused_naming_the_option(change, option):
     with pytest.raises(OptionError) as err:

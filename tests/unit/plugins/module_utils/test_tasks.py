@@ -54,6 +54,27 @@ def test_succeeds_with_growing_capped_interval():
     assert clock.sleeps == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
+def test_client_task_poll_max_caps_the_default_policy():
+    """No poll given: the pauses are capped by the client's task_poll_max (the module option); an initial pause
+    longer than the cap is cut to it."""
+    clock = Clock()
+    client = TaskClient([running(i) for i in range(5)] + [{"status": "SUCCEEDED", "result": None}])
+    client.task_poll_max = 0.8
+    wait_for_task(client, "task-8", description="stage of cluster 'A'", timeout=600, clock=clock.time, sleep=clock.sleep)
+    assert clock.sleeps == [0.5, 0.75, 0.8, 0.8, 0.8]
+
+    clock = Clock()
+    client = TaskClient([running(1), running(2), {"status": "SUCCEEDED", "result": None}])
+    client.task_poll_max = 0.2
+    wait_for_task(client, "task-9", description="scan of cluster 'A'", timeout=600, clock=clock.time, sleep=clock.sleep)
+    assert clock.sleeps == [0.2, 0.2]
+
+    clock = Clock()
+    client = TaskClient([running(i) for i in range(9)] + [{"status": "SUCCEEDED", "result": None}])
+    wait_for_task(client, "task-10", description="scan of cluster 'A'", timeout=600, clock=clock.time, sleep=clock.sleep)
+    assert max(clock.sleeps) == 10.0        # no task_poll_max on the client: the 10 s default
+
+
 def test_failed_task_raises_with_its_messages():
     clock = Clock()
     error = {"error_type": "ERROR", "messages": [{"id": "a", "default_message": "Host esxi-2 is disconnected.",
