@@ -3,14 +3,17 @@ environment of an Ansible run against it, timed commands, and how repeated measu
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vlcmsim.testing import SimulatorHandle, start_simulator
 
@@ -76,3 +79,27 @@ class Spread:
 def ratio_spread(numerators: Sequence[float], denominators: Sequence[float]) -> Spread:
     """The ratio of paired runs (run i over run i), so that its spread is the spread of the ratio itself."""
     return Spread([n / d for n, d in zip(numerators, denominators, strict=True) if d])
+
+
+def main_of(doc: str, add_arguments: Callable[[argparse.ArgumentParser], None],
+            run: Callable[[argparse.Namespace], dict[str, Any]], table: Callable[[dict[str, Any]], str],
+            argv: Sequence[str] | None = None, check: Callable[[argparse.Namespace], str | None] | None = None) -> int:
+    """A benchmark's command line: its own options (``add_arguments``), then ``--json`` (also write the figures)
+    and ``--table-from`` (print the table of figures written earlier, measure nothing); ``check`` returns an
+    error message for options that make no sense. Measures with ``run``, prints ``table``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    add_arguments(parser)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--table-from", type=Path, help="print the table of figures written earlier by --json")
+    args = parser.parse_args(argv)
+    if args.table_from:
+        print(table(json.loads(args.table_from.read_text())))
+        return 0
+    problem = check(args) if check else None
+    if problem:
+        parser.error(problem)
+    figures = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, default=str))
+    print(table(figures))
+    return 0

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import BIN, REPO, Spread, Workbench
+from _common import BIN, REPO, Spread, Workbench, main_of
 
 INVENTORY = REPO / "playbooks" / "inventory" / "demo.vcenter.yml"
 
@@ -175,27 +175,23 @@ def table(f: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clusters", type=int, default=8, help="the first N clusters of the fleet (by name)")
     parser.add_argument("--slices", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--time-scale", type=float, default=0.01)
     parser.add_argument("--forks", type=int, default=5, help="forks of each job (AWX job template: Forks)")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--table-from", type=Path, help="print the table of figures written earlier by --json")
     parser.add_argument("--keep", action="store_true", help="keep the private data dirs (artifacts) of the jobs")
-    args = parser.parse_args(argv)
-    if args.table_from:
-        print(table(json.loads(args.table_from.read_text())))
-        return 0
+
+
+def check(args: argparse.Namespace) -> str | None:
     if args.clusters < 1 or any(s < 1 for s in args.slices) or args.time_scale <= 0:
-        parser.error("--clusters and --slices must be 1 or more, --time-scale more than 0")
-    figures = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
-    print(table(figures))
-    return 0
+        return "--clusters and --slices must be 1 or more, --time-scale more than 0"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    return main_of(__doc__, arguments, run, table, argv, check)
 
 
 if __name__ == "__main__":

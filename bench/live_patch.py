@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import BIN, Spread, Workbench, ratio_spread
+from _common import BIN, Spread, Workbench, main_of, ratio_spread
 
 COUNTERS = ("evacuations", "reboots", "fsrs", "live_patched_hosts", "maintenance_host_seconds",
             "partial_maintenance_host_seconds")
@@ -175,20 +175,15 @@ def table(f: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="livepatch")
     parser.add_argument("--cluster", default="LP-Ready")
     parser.add_argument("--time-scale", type=float, default=0.01)
     parser.add_argument("--repeat", type=int, default=3, help="runs of A and of B (median, range)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--table-from", type=Path, help="print the table of figures written earlier by --json")
-    args = parser.parse_args(argv)
-    figures = json.loads(args.table_from.read_text()) if args.table_from else run(args)
-    print(table(figures))
-    if args.json and not args.table_from:
-        args.json.write_text(json.dumps(figures, indent=2, default=str))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return main_of(__doc__, arguments, run, table, argv)
 
 
 if __name__ == "__main__":
