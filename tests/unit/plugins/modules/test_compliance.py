@@ -71,8 +71,8 @@ class MiniVcenter:
 def vcenter(monkeypatch):
     fake = MiniVcenter()
 
-    def factory(params):
-        return RestClient(params, session=fake.session, sleep=lambda seconds: None)
+    def factory(params, **kwargs):
+        return RestClient(params, session=fake.session, sleep=lambda seconds: None, **kwargs)
 
     monkeypatch.setattr(_module, "RestClient", factory)
     return fake

@@ -93,7 +93,7 @@ class UnreachableSoap:
 
 
 def run(fake, monkeypatch, capsys):
-    monkeypatch.setattr(_module, "RestClient", lambda params: RestClient(params, session=fake.session, sleep=lambda s: None))
+    monkeypatch.setattr(_module, "RestClient", lambda params, **kw: RestClient(params, session=fake.session, sleep=lambda s: None, **kw))
     monkeypatch.setattr(_soap, "SoapClient", UnreachableSoap)
     args = {"hostname": "vc.example.com", "username": "u@vsphere.local", "password": "Unit-Secret-99", "cluster": "Prod",
             "accept_eula": True}
