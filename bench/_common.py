@@ -81,6 +81,18 @@ def ratio_spread(numerators: Sequence[float], denominators: Sequence[float]) -> 
     return Spread([n / d for n, d in zip(numerators, denominators, strict=True) if d])
 
 
+def sections_text(header: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+                  footer: Sequence[str] = ()) -> str:
+    """A table of titled sections of (label, value) rows, labels padded to the longest, then footer lines."""
+    width = max(len(k) for _, rows in sections for k, _ in rows)
+    lines = [header]
+    for title, rows in sections:
+        lines += ["", title, "-" * (width + 40)] + [f"{k.ljust(width)}  {v}" for k, v in rows]
+    if footer:
+        lines += ["", *footer]
+    return "\n".join(lines)
+
+
 def main_of(doc: str, add_arguments: Callable[[argparse.ArgumentParser], None],
             run: Callable[[argparse.Namespace], dict[str, Any]], table: Callable[[dict[str, Any]], str],
             argv: Sequence[str] | None = None, check: Callable[[argparse.Namespace], str | None] | None = None) -> int:

@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import BIN, Spread, Workbench, main_of, ratio_spread
+from _common import BIN, Spread, Workbench, main_of, ratio_spread, sections_text
 
 COUNTERS = ("evacuations", "reboots", "fsrs", "live_patched_hosts", "maintenance_host_seconds",
             "partial_maintenance_host_seconds")
@@ -162,17 +162,13 @@ def table(f: dict[str, Any]) -> str:
                 ("measured: median (min-max); scenario seconds (counters, or wall / time scale)", measured),
                 ("ratios of measured figures, per repeat (A_i / B_i), median (min-max)", ratios),
                 ("computed from the scenario's durations (not measured)", computed))
-    width = max(len(k) for _, rows in sections for k, _ in rows)
-    lines = [f"live patch benchmark: scenario {f['scenario']}, cluster {f['cluster']} ({n} hosts, {vms} running VMs), "
-             f"time scale {ts}, {f['repeat']} repeat(s)"]
-    for title, rows in sections:
-        lines += ["", title, "-" * (width + 40)] + [f"{k.ljust(width)}  {v}" for k, v in rows]
-    lines += ["", "A = remediate with live patch on (partial maintenance mode, FSR, no reboot); B = the same cluster "
+    header = (f"live patch benchmark: scenario {f['scenario']}, cluster {f['cluster']} ({n} hosts, {vms} running VMs), "
+              f"time scale {ts}, {f['repeat']} repeat(s)")
+    return sections_text(header, sections, ["A = remediate with live patch on (partial maintenance mode, FSR, no reboot); B = the same cluster "
               "and image change with live patch switched off by remediation_policy (maintenance mode, DRS "
               "evacuation, reboot). Both after a fresh compliance scan; staging (download) and the pre-check are part of both "
               "remediate runs.",
-              f"median of B's wall / A's wall: {statistics.median(wall['B']) / statistics.median(wall['A']):.2f}x"]
-    return "\n".join(lines)
+              f"median of B's wall / A's wall: {statistics.median(wall['B']) / statistics.median(wall['A']):.2f}x"])
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import BIN, Spread, Workbench, main_of, ratio_spread
+from _common import BIN, Spread, Workbench, main_of, ratio_spread, sections_text
 
 
 def adhoc(bench: Workbench, module: str, args: str = "") -> tuple[float, dict[str, Any]]:
@@ -193,15 +193,11 @@ def table(f: dict[str, Any]) -> str:
                 ("counted (/sim/counters): median over the repeats", counted),
                 ("ratios of measured figures, per repeat (A_i / B_i), median (min-max)", ratios),
                 ("computed from the scenario's durations (not measured)", computed))
-    width = max(len(k) for _, rows in sections for k, _ in rows)
-    lines = [f"remediation benchmark: scenario {f['scenario']}, cluster {f['cluster']} ({n} hosts), "
-             f"time scale {ts}, {f['repeat']} repeat(s)"]
-    for title, rows in sections:
-        lines += ["", title, "-" * (width + 40)] + [f"{k.ljust(width)}  {v}" for k, v in rows]
-    lines += ["", "A = stage module, then remediate; B = compliance (scan), then remediate with stage_first=false, "
+    header = (f"remediation benchmark: scenario {f['scenario']}, cluster {f['cluster']} ({n} hosts), "
+              f"time scale {ts}, {f['repeat']} repeat(s)")
+    return sections_text(header, sections, ["A = stage module, then remediate; B = compliance (scan), then remediate with stage_first=false, "
               "which makes vLCM download inside the apply task, before any host enters maintenance mode (as "
-              "vSphere 8 does). The remediate walls have the module's own fixed cost (same run) subtracted."]
-    return "\n".join(lines)
+              "vSphere 8 does). The remediate walls have the module's own fixed cost (same run) subtracted."])
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

@@ -56,8 +56,13 @@ def role(bench: Workbench, cluster: str, poll_max: float, records: Path) -> tupl
     return wall, rows
 
 
+def records(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """The callback's records of the role's task ``name`` (Ansible prefixes it with the role's name)."""
+    return [r for r in rows if r["task"].split(" : ", 1)[-1].startswith(name)]
+
+
 def results(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [r["result"] for r in rows if r["task"].split(" : ", 1)[-1].startswith(name)]
+    return [r["result"] for r in records(rows, name)]
 
 
 def sequential(bench: Workbench, poll_max: float) -> float:
@@ -76,9 +81,9 @@ def phases(rows: list[dict[str, Any]]) -> dict[str, float]:
     'between waves': the Ansible tasks from the end of one batch to the start of the next."""
     out: dict[str, float] = {}
     for key, name in PHASES:
-        mine = [r for r in rows if r["task"].split(" : ", 1)[-1].startswith(name) and r.get("started")]
+        mine = [r for r in records(rows, name) if r.get("started")]
         out[key] = sum(r["ended"] - r["started"] for r in mine)
-    batches = [r for r in rows if r["task"].split(" : ", 1)[-1].startswith("Remediate the wave") and r.get("started")]
+    batches = [r for r in records(rows, "Remediate the wave") if r.get("started")]
     out["between waves"] = sum(b["started"] - a["ended"] for a, b in zip(batches, batches[1:], strict=False))
     out["batches"] = len(batches)
     return out
